@@ -1,0 +1,249 @@
+//! The backend boundary. `Backend` is what the rest of the product uses; the
+//! three SQL databases implement the smaller `SqlConnection` (one statement per
+//! method) and share every algorithm through `SqlBackend`, so a new database
+//! (Oracle, say) is one `SqlConnection` impl.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use md5::{Digest, Md5};
+
+use super::error::{Error, Result};
+
+/// One row of `ezdbfile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileMeta {
+    pub name: String,
+    pub name_trunk: String,
+    pub datatype: String,
+    pub scope: String,
+    pub size: u64,
+    /// Seconds since the epoch; negative once the file is deleted.
+    pub mtime: i64,
+    pub expired: bool,
+}
+
+impl FileMeta {
+    /// A soft-deleted file (`expired = 1`, negative mtime) no longer exists.
+    pub fn is_deleted(&self) -> bool {
+        self.expired || self.mtime < 0
+    }
+}
+
+/// What a store writes besides the data.
+#[derive(Clone, Debug)]
+pub struct NewFile<'a> {
+    pub name: &'a str,
+    pub name_trunk: &'a str,
+    pub datatype: &'a str,
+    pub scope: &'a str,
+    pub mtime: i64,
+}
+
+/// Where the data of a store comes from. Seek lets a retried store start over.
+pub trait Source: Read + Seek {}
+impl<T: Read + Seek> Source for T {}
+
+/// Receives a fetched file: its metadata first, then its bytes in order.
+pub trait FetchSink {
+    fn begin(&mut self, meta: &FileMeta) -> Result<()>;
+    fn data(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+pub trait Backend: Send {
+    /// "mysql", "pgsql", "sqlite" or "ezfs".
+    fn kind(&self) -> &'static str;
+    /// Creates the tables if they are missing; harmless when they exist.
+    fn create_tables(&mut self) -> Result<()>;
+    /// Metadata of a live (not deleted) file.
+    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>>;
+    /// Stores the whole of `data` under `file.name`, replacing any previous
+    /// version atomically: readers see the old or the new file, never a mix,
+    /// and a failure midway leaves the old one. Returns the bytes stored.
+    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64>;
+    /// Streams a live file into `sink`; `Ok(None)` when there is none.
+    fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>>;
+    /// Soft delete. Returns whether a live file was deleted.
+    fn delete(&mut self, name: &str) -> Result<bool>;
+    /// Names of live files, optionally only (or all but) those with the given scopes.
+    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>>;
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum ScopeFilter {
+    #[default]
+    All,
+    Only(Vec<String>),
+    Except(Vec<String>),
+}
+
+impl ScopeFilter {
+    pub fn accepts(&self, scope: &str) -> bool {
+        match self {
+            ScopeFilter::All => true,
+            ScopeFilter::Only(s) => s.iter().any(|x| x == scope),
+            ScopeFilter::Except(s) => !s.iter().any(|x| x == scope),
+        }
+    }
+}
+
+/// `name_hash`: md5 of the name as lowercase hex, as eZ Publish computes it.
+pub fn name_hash(name: &str) -> String {
+    let digest = Md5::digest(name.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Fills `buf` with up to `max` bytes; fewer only at end of input.
+pub fn read_chunk(source: &mut dyn Source, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+    buf.clear();
+    let mut limited = source.take(max as u64);
+    limited.read_to_end(buf)
+}
+
+/// One row of the metadata+chunks join, as a `SqlConnection` streams it.
+pub struct JoinedRow<'a> {
+    /// Set on the first row only.
+    pub meta: Option<FileMeta>,
+    /// `None` for a file with no chunk rows (the empty file).
+    pub chunk: Option<(u64, &'a [u8])>,
+}
+
+/// The statements a SQL database must provide. Each method is one statement
+/// (or one round trip); `SqlBackend` composes them into transactions.
+pub trait SqlConnection: Send {
+    fn kind(&self) -> &'static str;
+    fn create_tables(&mut self) -> Result<()>;
+    fn begin(&mut self) -> Result<()>;
+    fn commit(&mut self) -> Result<()>;
+    fn rollback(&mut self) -> Result<()>;
+    /// Insert or replace the `ezdbfile` row (expired = 0).
+    fn upsert_meta(&mut self, hash: &str, file: &NewFile, size: u64) -> Result<()>;
+    fn set_size(&mut self, hash: &str, size: u64) -> Result<()>;
+    fn delete_chunks(&mut self, hash: &str) -> Result<()>;
+    fn insert_chunk(&mut self, hash: &str, offset: u64, data: &[u8]) -> Result<()>;
+    /// The `ezdbfile` row whatever its state.
+    fn select_meta(&mut self, hash: &str) -> Result<Option<FileMeta>>;
+    /// One statement joining a live file's metadata with its chunks in offset
+    /// order, streamed row by row (one statement = one consistent snapshot).
+    fn select_joined(&mut self, hash: &str, row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()>;
+    /// `mtime = -ABS(mtime), expired = 1` on a live file; returns rows changed.
+    fn soft_delete(&mut self, hash: &str) -> Result<u64>;
+    /// (name, scope) of every live file.
+    fn select_live_names(&mut self, row: &mut dyn FnMut(String, String)) -> Result<()>;
+}
+
+/// `Backend` for any `SqlConnection`.
+pub struct SqlBackend<C: SqlConnection> {
+    conn: C,
+}
+
+impl<C: SqlConnection> SqlBackend<C> {
+    pub fn new(conn: C) -> Self {
+        SqlBackend { conn }
+    }
+
+    /// Runs `body` in a transaction: committed on success, rolled back on error.
+    fn transaction<T>(&mut self, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T> {
+        self.conn.begin()?;
+        match body(&mut self.conn) {
+            Ok(v) => {
+                self.conn.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters; a failed rollback (e.g. the
+                // connection is gone) is implied by it.
+                let _ = self.conn.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<C: SqlConnection> Backend for SqlBackend<C> {
+    fn kind(&self) -> &'static str {
+        self.conn.kind()
+    }
+
+    fn create_tables(&mut self) -> Result<()> {
+        self.conn.create_tables()
+    }
+
+    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
+        Ok(self.conn.select_meta(&name_hash(name))?.filter(|m| !m.is_deleted()))
+    }
+
+    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+        let hash = name_hash(file.name);
+        data.seek(SeekFrom::Start(0)).map_err(Error::Sink)?;
+        let expected = {
+            let end = data.seek(SeekFrom::End(0)).map_err(Error::Sink)?;
+            data.seek(SeekFrom::Start(0)).map_err(Error::Sink)?;
+            end
+        };
+        // Everything in one transaction: until commit, readers keep seeing the
+        // previous version, and a killed writer's rows roll back.
+        self.transaction(|conn| {
+            conn.upsert_meta(&hash, file, expected)?;
+            conn.delete_chunks(&hash)?;
+            let mut buf = Vec::with_capacity(chunk_size);
+            let mut offset = 0u64;
+            loop {
+                let n = read_chunk(data, &mut buf, chunk_size).map_err(Error::Sink)?;
+                if n == 0 {
+                    break;
+                }
+                conn.insert_chunk(&hash, offset, &buf)?;
+                offset += n as u64;
+            }
+            if offset != expected {
+                conn.set_size(&hash, offset)?;
+            }
+            Ok(offset)
+        })
+    }
+
+    fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>> {
+        let mut meta: Option<FileMeta> = None;
+        let mut received = 0u64;
+        self.conn.select_joined(&name_hash(name), &mut |row| {
+            if let Some(m) = row.meta {
+                sink.begin(&m)?;
+                meta = Some(m);
+            }
+            let m = meta.as_ref().expect("first row carries the metadata");
+            if let Some((offset, bytes)) = row.chunk {
+                if offset != received {
+                    return Err(Error::Corrupt {
+                        name: m.name.clone(),
+                        message: format!("expected a chunk at offset {received}, found offset {offset}"),
+                    });
+                }
+                received += bytes.len() as u64;
+                sink.data(bytes)?;
+            }
+            Ok(())
+        })?;
+        match meta {
+            Some(m) if received != m.size => Err(Error::Corrupt {
+                name: m.name,
+                message: format!("size is {} but the chunks hold {received} bytes", m.size),
+            }),
+            other => Ok(other),
+        }
+    }
+
+    fn delete(&mut self, name: &str) -> Result<bool> {
+        Ok(self.conn.soft_delete(&name_hash(name))? > 0)
+    }
+
+    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        self.conn.select_live_names(&mut |name, scope| {
+            if scopes.accepts(&scope) {
+                names.push(name);
+            }
+        })?;
+        names.sort();
+        Ok(names)
+    }
+}

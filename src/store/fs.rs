@@ -1,0 +1,177 @@
+//! `ezfs`: plain files under a root directory, no database. Deleting is real
+//! (there is nothing to soft-delete), and replacing a file is a rename.
+
+use std::fs::{self, File};
+use std::io::{self, Read, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::backend::{read_chunk, Backend, FetchSink, FileMeta, NewFile, ScopeFilter, Source};
+use super::error::{Error, Result};
+use super::mime;
+
+pub struct FsBackend {
+    root: PathBuf,
+}
+
+impl FsBackend {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FsBackend { root: root.into() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    fn meta_of(&self, name: &str, file_meta: &fs::Metadata) -> FileMeta {
+        let mtime = file_meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        FileMeta {
+            name: name.to_string(),
+            name_trunk: name.to_string(),
+            datatype: mime::guess(name).to_string(),
+            scope: String::new(),
+            size: file_meta.len(),
+            mtime,
+            expired: false,
+        }
+    }
+
+    fn walk(&self, dir: &Path, prefix: &str, names: &mut Vec<String>) -> Result<()> {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(dir.display(), e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir.display(), e))?;
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path().display(), e))?;
+            if kind.is_dir() {
+                self.walk(&entry.path(), &format!("{name}/"), names)?;
+            } else if kind.is_file() && !is_temp_name(&name) {
+                names.push(name);
+            }
+        }
+        Ok(())
+    }
+}
+
+const TEMP_MARK: &str = ".ezcluster-tmp-";
+
+fn is_temp_name(name: &str) -> bool {
+    name.contains(TEMP_MARK)
+}
+
+/// Writes a file next to `dest` and renames it into place, so readers of
+/// `dest` see the old or the new content, never a partial one.
+pub fn write_atomically(dest: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+    let file_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}{TEMP_MARK}{}-{}", std::process::id(), unique()));
+    let result = File::create(&tmp)
+        .map_err(|e| Error::io(tmp.display(), e))
+        .and_then(|mut f| fill(&mut f).map(|()| f))
+        .and_then(|f| f.sync_data().map_err(|e| Error::io(tmp.display(), e)))
+        .and_then(|()| fs::rename(&tmp, dest).map_err(|e| Error::io(dest.display(), e)));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64);
+    nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32)
+}
+
+impl Backend for FsBackend {
+    fn kind(&self) -> &'static str {
+        "ezfs"
+    }
+
+    fn create_tables(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
+        let path = self.path(name);
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(self.meta_of(name, &m))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path.display(), e)),
+        }
+    }
+
+    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+        let dest = self.path(file.name);
+        let mut written = 0u64;
+        data.seek(SeekFrom::Start(0)).map_err(Error::Sink)?;
+        // Temp file + rename also makes storing a file onto itself safe.
+        write_atomically(&dest, |out| {
+            let mut buf = Vec::with_capacity(chunk_size);
+            loop {
+                let n = read_chunk(data, &mut buf, chunk_size).map_err(Error::Sink)?;
+                if n == 0 {
+                    break;
+                }
+                out.write_all(&buf).map_err(|e| Error::io(dest.display(), e))?;
+                written += n as u64;
+            }
+            let mtime = UNIX_EPOCH + Duration::from_secs(file.mtime.max(0) as u64);
+            out.set_modified(mtime).map_err(|e| Error::io(dest.display(), e))
+        })?;
+        Ok(written)
+    }
+
+    fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>> {
+        let path = self.path(name);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path.display(), e)),
+        };
+        let m = file.metadata().map_err(|e| Error::io(path.display(), e))?;
+        if !m.is_file() {
+            return Ok(None);
+        }
+        let meta = self.meta_of(name, &m);
+        sink.begin(&meta)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buf).map_err(|e| Error::io(path.display(), e))?;
+            if n == 0 {
+                break;
+            }
+            sink.data(&buf[..n])?;
+        }
+        Ok(Some(meta))
+    }
+
+    fn delete(&mut self, name: &str) -> Result<bool> {
+        let path = self.path(name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path.display(), e)),
+        }
+    }
+
+    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>> {
+        // Plain files carry no scope: only an unfiltered list can name them.
+        if !scopes.accepts("") {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        self.walk(&self.root.clone(), "", &mut names)?;
+        names.sort();
+        Ok(names)
+    }
+}

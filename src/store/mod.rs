@@ -1,0 +1,53 @@
+//! The storage core: settings, the backend trait and its implementations, and
+//! the per-process connection registry. No PHP types live here, so all of it
+//! builds and tests with plain `cargo test`.
+
+pub mod backend;
+pub mod error;
+pub mod fs;
+pub mod mime;
+pub mod mysql;
+pub mod pgsql;
+pub mod pool;
+pub mod settings;
+pub mod sqlite;
+
+pub use backend::{name_hash, Backend, FetchSink, FileMeta, NewFile, ScopeFilter, Source};
+pub use error::{Error, Result};
+pub use settings::{BackendKind, Config, FileHandler};
+
+use backend::SqlBackend;
+
+/// Opens a new connection (or filesystem root) for `config`, retrying a
+/// failed connect up to `DBConnectRetries` times, and creates the tables on
+/// first use when `DBCreateTables` allows it.
+pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
+    let mut backend: Box<dyn Backend> = match config.file_handler {
+        FileHandler::Ezfs => return Ok(Box::new(fs::FsBackend::new("."))),
+        FileHandler::Ezdb => {
+            let mut attempt = 0;
+            loop {
+                let opened: Result<Box<dyn Backend>> = match config.backend {
+                    BackendKind::Sqlite => sqlite::SqliteConnection::open(config)
+                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
+                    BackendKind::Mysql => mysql::MysqlConnection::connect(config)
+                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
+                    BackendKind::Pgsql => pgsql::PgsqlConnection::connect(config)
+                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
+                };
+                match opened {
+                    Ok(b) => break b,
+                    Err(Error::Connect { .. }) if attempt < config.connect_retries => {
+                        attempt += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(50 << attempt.min(5)));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    };
+    if config.create_tables {
+        backend.create_tables()?;
+    }
+    Ok(backend)
+}
