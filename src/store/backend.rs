@@ -44,6 +44,8 @@ pub trait Source: Read + Seek {}
 impl<T: Read + Seek> Source for T {}
 
 /// Receives a fetched file: its metadata first, then its bytes in order.
+/// `begin` may come again after a failure (a retried fetch): the sink must
+/// then drop what it had received and start over.
 pub trait FetchSink {
     fn begin(&mut self, meta: &FileMeta) -> Result<()>;
     fn data(&mut self, bytes: &[u8]) -> Result<()>;

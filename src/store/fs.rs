@@ -67,18 +67,22 @@ fn is_temp_name(name: &str) -> bool {
 }
 
 /// Writes a file next to `dest` and renames it into place, so readers of
-/// `dest` see the old or the new content, never a partial one.
-pub fn write_atomically(dest: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+/// `dest` see the old or the new content, never a partial one. `fill`
+/// answers whether to install what it wrote; returns that answer.
+pub fn write_atomically(dest: &Path, fill: impl FnOnce(&mut File) -> Result<bool>) -> Result<bool> {
     let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
     let file_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}{TEMP_MARK}{}-{}", std::process::id(), unique()));
-    let result = File::create(&tmp)
-        .map_err(|e| Error::io(tmp.display(), e))
-        .and_then(|mut f| fill(&mut f).map(|()| f))
-        .and_then(|f| f.sync_data().map_err(|e| Error::io(tmp.display(), e)))
-        .and_then(|()| fs::rename(&tmp, dest).map_err(|e| Error::io(dest.display(), e)));
-    if result.is_err() {
+    let result = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e)).and_then(|mut f| {
+        if !fill(&mut f)? {
+            return Ok(false);
+        }
+        f.sync_data().map_err(|e| Error::io(tmp.display(), e))?;
+        fs::rename(&tmp, dest).map_err(|e| Error::io(dest.display(), e))?;
+        Ok(true)
+    });
+    if result.as_ref().map_or(true, |installed| !installed) {
         let _ = fs::remove_file(&tmp);
     }
     result
@@ -126,7 +130,8 @@ impl Backend for FsBackend {
                 written += n as u64;
             }
             let mtime = UNIX_EPOCH + Duration::from_secs(file.mtime.max(0) as u64);
-            out.set_modified(mtime).map_err(|e| Error::io(dest.display(), e))
+            out.set_modified(mtime).map_err(|e| Error::io(dest.display(), e))?;
+            Ok(true)
         })?;
         Ok(written)
     }

@@ -5,7 +5,10 @@
 use parking_lot::Mutex;
 
 use super::backend::Backend;
-use super::error::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::error::{Error, Result};
 use super::settings::Config;
 
 struct Entry {
@@ -15,12 +18,18 @@ struct Entry {
 }
 
 static CONNECTIONS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+/// Connections this process opened; shown in phpinfo() so reuse is visible.
+static OPENED: AtomicU64 = AtomicU64::new(0);
+
+pub fn connections_opened() -> u64 {
+    OPENED.load(Ordering::Relaxed)
+}
 
 /// Runs `op` on this process's connection for `config`, opening it on first
 /// use. When the connection turns out to be lost, `op` runs once more on a
-/// fresh one; `op` must therefore be safe to repeat (every backend call is:
-/// stores are transactions that roll back, and callers of a fetch only
-/// repeat it when nothing was delivered yet).
+/// fresh one, and after a lock wait or deadlock it runs again (up to
+/// `DBExecuteRetries` times); `op` must therefore be safe to repeat: stores
+/// are transactions that roll back, and a fetch sink starts over on `begin`.
 pub fn with_backend<T>(config: &Config, mut op: impl FnMut(&mut dyn Backend) -> Result<T>) -> Result<T> {
     let mut connections = CONNECTIONS.lock();
     let pid = std::process::id();
@@ -30,27 +39,39 @@ pub fn with_backend<T>(config: &Config, mut op: impl FnMut(&mut dyn Backend) -> 
         std::mem::take(&mut *connections).into_iter().partition(|e| e.pid == pid);
     std::mem::forget(inherited);
     *connections = mine;
-    let index = match connections.iter().position(|e| &e.config == config) {
-        Some(i) => i,
-        None => {
-            let backend = super::open(config)?;
-            connections.push(Entry { config: config.clone(), pid, backend });
-            connections.len() - 1
+    let mut index = connections.iter().position(|e| &e.config == config);
+    let mut lock_retries = 0;
+    let mut reconnected = false;
+    loop {
+        let i = match index {
+            Some(i) => i,
+            None => {
+                let backend = super::open(config)?;
+                OPENED.fetch_add(1, Ordering::Relaxed);
+                connections.push(Entry { config: config.clone(), pid, backend });
+                connections.len() - 1
+            }
+        };
+        match op(connections[i].backend.as_mut()) {
+            Err(e) if e.is_connection_lost() && !reconnected => {
+                reconnected = true;
+                connections.remove(i);
+                index = None;
+            }
+            Err(Error::Retryable { .. }) if lock_retries < config.execute_retries => {
+                lock_retries += 1;
+                index = Some(i);
+                std::thread::sleep(backoff(lock_retries));
+            }
+            other => return other,
         }
-    };
-    match op(connections[index].backend.as_mut()) {
-        Err(e) if e.is_connection_lost() => {
-            connections.remove(index);
-            let mut backend = super::open(config)?;
-            let result = op(backend.as_mut());
-            connections.push(Entry { config: config.clone(), pid, backend });
-            result
-        }
-        other => other,
     }
 }
 
-/// Drops every connection of this process (tests; module shutdown).
-pub fn close_all() {
-    CONNECTIONS.lock().clear();
+/// Exponential backoff capped at ~0.5 s, with jitter so that processes that
+/// collided do not collide again in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = 5u64 << attempt.min(7);
+    let jitter = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64) % base;
+    Duration::from_millis(base / 2 + jitter)
 }

@@ -194,7 +194,7 @@ impl Config {
             }
         };
         let port = number("DBPort", u16::MAX as u64)? as u16;
-        let chunk_size = number("DBChunkSize", u64::MAX)? as usize;
+        let chunk_size = number("DBChunkSize", MAX_CHUNK as u64)? as usize;
         let chunk_max = if backend == BackendKind::Mysql && file_handler == FileHandler::Ezdb {
             MYSQL_MAX_CHUNK
         } else {

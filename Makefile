@@ -1,0 +1,44 @@
+# `make demo` and `make test` work on a fresh Debian 12 machine: each installs
+# what it needs first (idempotently; apt only runs when a package is missing).
+
+PHP        ?= php8.2
+EXT        := target/release/libezcluster.so
+# Where the built extension is copied as ezcluster.so (`make install` puts it
+# into PHP's extension dir, to load with `extension=ezcluster`).
+EXT_DIR    := $(CURDIR)/build
+BUILD_PKGS := php8.2-cli php8.2-dev clang libclang-dev libmariadb-dev pkg-config
+TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl
+
+.PHONY: demo test build deps-build deps-test install clean docs
+
+demo: deps-build build
+	$(PHP) -d extension=$(EXT_DIR)/ezcluster.so php/bin/demo.php
+
+test: deps-test build
+	tests/run.sh
+
+build: $(EXT_DIR)/ezcluster.so
+
+$(EXT_DIR)/ezcluster.so: $(shell find src -name '*.rs') Cargo.toml
+	cargo build --release --features php
+	mkdir -p $(EXT_DIR) && cp $(EXT) $@
+
+deps-build:
+	@tests/install-packages.sh $(BUILD_PKGS)
+
+deps-test:
+	@tests/install-packages.sh $(TEST_PKGS)
+
+# Installs into PHP's extension dir and enables it for every SAPI.
+install: build
+	install -m 0644 $(EXT_DIR)/ezcluster.so "$$(php-config8.2 --extension-dir)/ezcluster.so"
+	printf '; priority=40\nextension=ezcluster\n' > /etc/php/8.2/mods-available/ezcluster.ini
+	phpenmod -v 8.2 ezcluster
+
+# Regenerates docs/settings.md from the settings table.
+docs:
+	EZCLUSTER_WRITE_DOCS=1 cargo test --test docs
+
+clean:
+	cargo clean
+	rm -rf $(EXT_DIR)
