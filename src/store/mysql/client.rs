@@ -76,14 +76,21 @@ pub struct Sql {
     pub columns: &'static [Column],
 }
 
+/// What the library reports about a fetched value besides its bytes.
+#[derive(Default)]
+struct Outputs {
+    /// The value's full length, also when it was truncated.
+    length: c_ulong,
+    is_null: ffi::my_bool,
+    error: ffi::my_bool,
+}
+
 /// Result column storage that the library writes into during a fetch.
 struct Bound {
     column: Column,
     buffer: Vec<u8>,
     int: i64,
-    length: c_ulong,
-    is_null: ffi::my_bool,
-    error: ffi::my_bool,
+    out: Outputs,
 }
 
 struct Statement {
@@ -105,17 +112,17 @@ impl Row<'_> {
     pub fn int(&self, index: usize) -> Option<i64> {
         let b = &self.statement.bound[index];
         debug_assert!(matches!(b.column, Column::Int));
-        (b.is_null == ffi::FALSE).then_some(b.int)
+        (b.out.is_null == ffi::FALSE).then_some(b.int)
     }
 
     /// A string or blob column; `None` when NULL.
     pub fn bytes(&self, index: usize) -> Option<&[u8]> {
         let b = &self.statement.bound[index];
         debug_assert!(matches!(b.column, Column::Bytes { .. }));
-        if b.is_null != ffi::FALSE {
+        if b.out.is_null != ffi::FALSE {
             return None;
         }
-        let len = b.length as usize;
+        let len = b.out.length as usize;
         Some(if len <= b.buffer.len() { &b.buffer[..len] } else { &self.statement.long_values[index][..len] })
     }
 }
@@ -190,11 +197,25 @@ impl Client {
         // copies it before returning.
         let rejected = unsafe {
             let m = client.mysql.as_ptr();
-            ffi::mysql_options(m, ffi::mysql_option::MYSQL_OPT_CONNECT_TIMEOUT, &timeout as *const c_uint as *const c_void) != 0
-                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_OPT_RECONNECT, &reconnect as *const ffi::my_bool as *const c_void) != 0
-                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_SET_CHARSET_NAME, charset.as_ptr() as *const c_void) != 0
-                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_OPT_PROTOCOL, &protocol as *const c_uint as *const c_void) != 0
-                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_INIT_COMMAND, init_command.as_ptr() as *const c_void) != 0
+            ffi::mysql_options(
+                m,
+                ffi::mysql_option::MYSQL_OPT_CONNECT_TIMEOUT,
+                &timeout as *const c_uint as *const c_void,
+            ) != 0
+                || ffi::mysql_options(
+                    m,
+                    ffi::mysql_option::MYSQL_OPT_RECONNECT,
+                    &reconnect as *const ffi::my_bool as *const c_void,
+                ) != 0
+                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_SET_CHARSET_NAME, charset.as_ptr() as *const c_void)
+                    != 0
+                || ffi::mysql_options(
+                    m,
+                    ffi::mysql_option::MYSQL_OPT_PROTOCOL,
+                    &protocol as *const c_uint as *const c_void,
+                ) != 0
+                || ffi::mysql_options(m, ffi::mysql_option::MYSQL_INIT_COMMAND, init_command.as_ptr() as *const c_void)
+                    != 0
         };
         if rejected {
             return Err(MysqlError::local("the client library rejected a connection option"));
@@ -280,16 +301,36 @@ impl Drop for FreeResult {
     }
 }
 
-fn new_bind() -> ffi::MYSQL_BIND {
-    // SAFETY: MYSQL_BIND is plain C data for which all zeroes is the
-    // documented "unset" state (null pointers, no callbacks).
-    unsafe { mem::zeroed() }
+/// A MYSQL_BIND for one buffer; every other field stays zero, the library's
+/// "unset" state (no indicators, no callbacks).
+fn bind(buffer_type: ffi::enum_field_types, buffer: *mut c_void, buffer_length: usize) -> ffi::MYSQL_BIND {
+    // SAFETY: MYSQL_BIND is plain C data for which all zeroes is valid.
+    let mut bind: ffi::MYSQL_BIND = unsafe { mem::zeroed() };
+    bind.buffer_type = buffer_type;
+    bind.buffer = buffer;
+    bind.buffer_length = buffer_length as c_ulong;
+    bind
+}
+
+/// A bind for receiving a value into `buffer`, reporting into `out`.
+fn result_bind(
+    buffer_type: ffi::enum_field_types,
+    buffer: *mut c_void,
+    buffer_length: usize,
+    out: &mut Outputs,
+) -> ffi::MYSQL_BIND {
+    let mut bind = bind(buffer_type, buffer, buffer_length);
+    bind.length = &mut out.length;
+    bind.is_null = &mut out.is_null;
+    bind.error = &mut out.error;
+    bind
 }
 
 impl Statement {
     fn prepare(client: &Client, sql: &Sql) -> Result<Statement> {
         // SAFETY: the connection handle is live.
-        let stmt = NonNull::new(unsafe { ffi::mysql_stmt_init(client.mysql.as_ptr()) }).ok_or_else(|| client.error())?;
+        let stmt =
+            NonNull::new(unsafe { ffi::mysql_stmt_init(client.mysql.as_ptr()) }).ok_or_else(|| client.error())?;
         let bound = sql
             .columns
             .iter()
@@ -300,15 +341,20 @@ impl Statement {
                     Column::Bytes { capacity } => vec![0; capacity],
                 },
                 int: 0,
-                length: 0,
-                is_null: ffi::FALSE,
-                error: ffi::FALSE,
+                out: Outputs::default(),
             })
             .collect();
         // From here on, Drop closes the statement on every error path.
-        let statement = Statement { stmt, mysql: client.mysql, bound, long_values: sql.columns.iter().map(|_| Vec::new()).collect() };
+        let statement = Statement {
+            stmt,
+            mysql: client.mysql,
+            bound,
+            long_values: sql.columns.iter().map(|_| Vec::new()).collect(),
+        };
         // SAFETY: the text is valid for the given length during the call.
-        if unsafe { ffi::mysql_stmt_prepare(stmt.as_ptr(), sql.text.as_ptr() as *const c_char, sql.text.len() as c_ulong) } != 0
+        if unsafe {
+            ffi::mysql_stmt_prepare(stmt.as_ptr(), sql.text.as_ptr() as *const c_char, sql.text.len() as c_ulong)
+        } != 0
         {
             return Err(statement.error());
         }
@@ -330,8 +376,9 @@ impl Statement {
     /// fetching) are recorded only on the connection.
     fn error(&self) -> MysqlError {
         // SAFETY: the statement is live; the message is copied at once.
-        let (errno, message) =
-            unsafe { (ffi::mysql_stmt_errno(self.stmt.as_ptr()), message_of(ffi::mysql_stmt_error(self.stmt.as_ptr()))) };
+        let (errno, message) = unsafe {
+            (ffi::mysql_stmt_errno(self.stmt.as_ptr()), message_of(ffi::mysql_stmt_error(self.stmt.as_ptr())))
+        };
         match errno {
             0 => connection_error(self.mysql),
             _ => MysqlError { errno, message },
@@ -349,7 +396,6 @@ impl Statement {
         let mut binds: Vec<ffi::MYSQL_BIND> = params
             .iter()
             .map(|param| {
-                let mut bind = new_bind();
                 // The library only reads parameter buffers, and only during
                 // mysql_stmt_execute below, while `params` is borrowed.
                 let (buffer_type, buffer, len, unsigned) = match param {
@@ -358,9 +404,7 @@ impl Statement {
                     Param::Int(v) => (MYSQL_TYPE_LONGLONG, v as *const i64 as *const c_void, 8, ffi::FALSE),
                     Param::UInt(v) => (MYSQL_TYPE_LONGLONG, v as *const u64 as *const c_void, 8, ffi::TRUE),
                 };
-                bind.buffer_type = buffer_type;
-                bind.buffer = buffer as *mut c_void;
-                bind.buffer_length = len as c_ulong;
+                let mut bind = bind(buffer_type, buffer as *mut c_void, len);
                 bind.is_unsigned = unsigned;
                 bind
             })
@@ -385,23 +429,11 @@ impl Statement {
         let mut binds: Vec<ffi::MYSQL_BIND> = self
             .bound
             .iter_mut()
-            .map(|b| {
-                let mut bind = new_bind();
-                match b.column {
-                    Column::Int => {
-                        bind.buffer_type = MYSQL_TYPE_LONGLONG;
-                        bind.buffer = &mut b.int as *mut i64 as *mut c_void;
-                    }
-                    Column::Bytes { .. } => {
-                        bind.buffer_type = MYSQL_TYPE_BLOB;
-                        bind.buffer = b.buffer.as_mut_ptr() as *mut c_void;
-                        bind.buffer_length = b.buffer.len() as c_ulong;
-                    }
+            .map(|b| match b.column {
+                Column::Int => result_bind(MYSQL_TYPE_LONGLONG, &mut b.int as *mut i64 as *mut c_void, 8, &mut b.out),
+                Column::Bytes { .. } => {
+                    result_bind(MYSQL_TYPE_BLOB, b.buffer.as_mut_ptr() as *mut c_void, b.buffer.len(), &mut b.out)
                 }
-                bind.length = &mut b.length;
-                bind.is_null = &mut b.is_null;
-                bind.error = &mut b.error;
-                bind
             })
             .collect();
         // SAFETY: one bind per result column (checked at prepare); the library
@@ -424,23 +456,17 @@ impl Statement {
             _ => return Err(self.error()),
         }
         for (index, b) in self.bound.iter().enumerate() {
-            let total = b.length as usize;
-            if b.is_null != ffi::FALSE || matches!(b.column, Column::Int) || total <= b.buffer.len() {
+            let total = b.out.length as usize;
+            if b.out.is_null != ffi::FALSE || matches!(b.column, Column::Int) || total <= b.buffer.len() {
                 continue;
             }
             let long = &mut self.long_values[index];
             long.clear();
             long.resize(total, 0);
-            let (mut length, mut is_null, mut error): (c_ulong, ffi::my_bool, ffi::my_bool) = (0, ffi::FALSE, ffi::FALSE);
-            let mut bind = new_bind();
-            bind.buffer_type = MYSQL_TYPE_BLOB;
-            bind.buffer = long.as_mut_ptr() as *mut c_void;
-            bind.buffer_length = total as c_ulong;
-            bind.length = &mut length;
-            bind.is_null = &mut is_null;
-            bind.error = &mut error;
+            let mut out = Outputs::default();
+            let mut bind = result_bind(MYSQL_TYPE_BLOB, long.as_mut_ptr() as *mut c_void, total, &mut out);
             // SAFETY: a row is current; `bind` points at `total` writable bytes
-            // and at locals that outlive the call.
+            // and at a local that outlives the call.
             if unsafe { ffi::mysql_stmt_fetch_column(stmt, &mut bind, index as c_uint, 0) } != 0 {
                 return Err(self.error());
             }

@@ -26,8 +26,10 @@ impl From<MysqlError> for Error {
         match e.errno {
             // Lock wait timeout, deadlock.
             1205 | 1213 => Error::Retryable { backend: KIND, message },
-            // Server gone, connection lost during a query, lost (extended).
-            2006 | 2013 | 2055 => Error::ConnectionLost { backend: KIND, message },
+            // Server gone, connection lost during a query, lost (extended);
+            // and the server closing this connection: shutdown in progress,
+            // connection killed (MariaDB), idle timeout (MySQL >= 8.0.24).
+            2006 | 2013 | 2055 | 1053 | 1927 | 4031 => Error::ConnectionLost { backend: KIND, message },
             _ => Error::Database { backend: KIND, message },
         }
     }
@@ -57,6 +59,10 @@ impl MysqlConnection {
             message: e.to_string(),
         })?;
         Ok(MysqlConnection { client })
+    }
+
+    fn run(&mut self, sql: &Sql, params: &[Param]) -> Result<u64> {
+        Ok(self.client.execute(sql, params)?)
     }
 }
 
@@ -140,10 +146,8 @@ const SELECT_JOINED: Sql = Sql {
     ),
     columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT, INT, CHUNK],
 };
-const SELECT_LIVE_NAMES: Sql = Sql {
-    text: "SELECT name, scope FROM ezdbfile WHERE expired = 0 AND mtime >= 0",
-    columns: &[TEXT, TEXT],
-};
+const SELECT_LIVE_NAMES: Sql =
+    Sql { text: "SELECT name, scope FROM ezdbfile WHERE expired = 0 AND mtime >= 0", columns: &[TEXT, TEXT] };
 
 /// The connection character set is utf8mb4, so the server sends valid UTF-8.
 fn text(row: &Row, index: usize) -> String {
@@ -160,12 +164,6 @@ fn meta_from_row(row: &Row) -> FileMeta {
         size: row.int(4).unwrap_or(0) as u64,
         mtime: row.int(5).unwrap_or(0),
         expired: row.int(6).unwrap_or(0) != 0,
-    }
-}
-
-impl MysqlConnection {
-    fn run(&mut self, sql: &Sql, params: &[Param]) -> Result<u64> {
-        Ok(self.client.execute(sql, params)?)
     }
 }
 
@@ -250,7 +248,7 @@ impl SqlConnection for MysqlConnection {
                 Some(meta) if meta.size == 0 || attempt == JOINED_ATTEMPTS => {
                     return on_row(JoinedRow { meta: Some(meta), chunk: None })
                 }
-                Some(_) => {}
+                Some(_) => {} // a store committed in between: read again
             }
         }
     }
