@@ -28,13 +28,10 @@ pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
         FileHandler::Ezdb => {
             let mut attempt = 0;
             loop {
-                let opened: Result<Box<dyn Backend>> = match config.backend {
-                    BackendKind::Sqlite => sqlite::SqliteConnection::open(config)
-                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
-                    BackendKind::Mysql => mysql::MysqlConnection::connect(config)
-                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
-                    BackendKind::Pgsql => pgsql::PgsqlConnection::connect(config)
-                        .map(|c| Box::new(SqlBackend::new(c)) as Box<dyn Backend>),
+                let opened = match config.backend {
+                    BackendKind::Sqlite => sqlite::SqliteConnection::open(config).map(boxed),
+                    BackendKind::Mysql => mysql::MysqlConnection::connect(config).map(boxed),
+                    BackendKind::Pgsql => pgsql::PgsqlConnection::connect(config).map(boxed),
                 };
                 match opened {
                     Ok(b) => break b,
@@ -51,4 +48,8 @@ pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
         backend.create_tables()?;
     }
     Ok(backend)
+}
+
+fn boxed<C: backend::SqlConnection + 'static>(conn: C) -> Box<dyn Backend> {
+    Box::new(SqlBackend::new(conn))
 }
