@@ -76,10 +76,35 @@ for b in mysql pgsql; do
     -d "ezcluster.db_name=${!name}" -d "ezcluster.db_user=${!user}" -d "ezcluster.db_password=${!pass}"
 done
 
+# Operations tools (php/bin), once per backend, over a generated var/ tree;
+# the php.ini written here is the only source of the backend's settings.
+tools_backend() {
+  local backend=$1; shift
+  local scratch="$work/tools-$backend" log="$work/tools-$backend.log" status=0
+  mkdir -p "$scratch"
+  { echo "extension=$ext_dir/ezcluster.so"; printf '%s\n' "$@"; } > "$scratch/php.ini"
+  echo "== tools on $backend"
+  "$php" -c "$scratch/php.ini" tests/tools/check.php "$scratch" 2>&1 | tee "$log" || status=$?
+  local p f
+  p=$(grep -c '^ok ' "$log" || true)
+  f=$(grep -c '^not ok ' "$log" || true)
+  [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+  record "tools-$backend" "$p" "$f"
+  rm -rf "$scratch"
+}
+tools_backend sqlite ezcluster.db_backend=sqlite "ezcluster.db_name=$work/tools-sqlite.sqlite"
+tools_backend ezfs ezcluster.file_handler=ezfs
+for b in mysql pgsql; do
+  B=${b^^}; host=EZCLUSTER_TEST_${B}_HOST port=EZCLUSTER_TEST_${B}_PORT name=EZCLUSTER_TEST_${B}_NAME
+  user=EZCLUSTER_TEST_${B}_USER pass=EZCLUSTER_TEST_${B}_PASSWORD
+  tools_backend "$b" ezcluster.db_backend=$b "ezcluster.db_host=${!host}" "ezcluster.db_port=${!port}" \
+    "ezcluster.db_name=${!name}" "ezcluster.db_user=${!user}" "ezcluster.db_password=${!pass}"
+done
+
 echo
 echo "== Summary"
 total_p=0 total_f=0
-for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql; do
+for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql tools-sqlite tools-ezfs tools-mysql tools-pgsql; do
   printf '  %-12s %4d passed, %d failed\n' "$suite" "${passed[$suite]:-0}" "${failed[$suite]:-0}"
   total_p=$(( total_p + ${passed[$suite]:-0} )); total_f=$(( total_f + ${failed[$suite]:-0} ))
 done

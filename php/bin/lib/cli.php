@@ -1,0 +1,354 @@
+<?php
+/**
+ * What the tools in php/bin share: option parsing, settings loading, where
+ * eZ Publish keeps which files (and with which scope), progress output and
+ * the stored side of a verification.
+ */
+
+namespace EzCluster\Tools;
+
+use eZClusterFileHandler;
+
+/** Exit codes of every tool. */
+const EXIT_OK = 0;
+const EXIT_FAILURES = 1;
+const EXIT_USAGE = 2;
+
+/** Stops the tool with a message on stderr. */
+function fail(string $message, int $code = EXIT_USAGE): never
+{
+    fwrite(STDERR, basename($_SERVER['SCRIPT_NAME'] ?? 'tool') . ": $message\n");
+    exit($code);
+}
+
+/**
+ * Parses `--name`, `--name=value`, `--name value` and single-letter flags
+ * against $spec (name => [takesValue, help]); `--help` prints $usage with
+ * the option list. Returns name => value (true for flags).
+ */
+function parse_options(array $argv, array $spec, string $usage): array
+{
+    $spec += [
+        'settings' => [true, 'an eZ INI file (settings/override/file.ini.append.php) whose [ClusteringSettings] replace the php.ini ezcluster.* entries'],
+        'help' => [false, 'this help'],
+    ];
+    $options = [];
+    $args = array_slice($argv, 1);
+    while ($args) {
+        $arg = array_shift($args);
+        if (!preg_match('/^(--([a-z][a-z-]*)|-([a-z]))(=(.*))?$/s', $arg, $m)) {
+            fail("unexpected argument '$arg' (see --help)");
+        }
+        $name = $m[2] !== '' ? $m[2] : $m[3];
+        if (!isset($spec[$name])) {
+            fail("unknown option '$m[1]' (see --help)");
+        }
+        [$takesValue] = $spec[$name];
+        if ($takesValue) {
+            $value = isset($m[4]) && $m[4] !== '' ? $m[5] : array_shift($args);
+            if ($value === null || $value === '') {
+                fail("option --$name needs a value (--$name=VALUE)");
+            }
+            $options[$name] = $value;
+        } elseif (isset($m[4]) && $m[4] !== '') {
+            fail("option $m[1] takes no value");
+        } else {
+            $options[$name] = true;
+        }
+    }
+    if (isset($options['help'])) {
+        echo $usage, "\n\nOptions:\n";
+        foreach ($spec as $name => [$takesValue, $help]) {
+            $flag = strlen($name) === 1 ? "-$name" : "--$name" . ($takesValue ? '=' . strtoupper(strtok($name, '-')) : '');
+            printf("  %-22s %s\n", $flag, $help);
+        }
+        exit(EXIT_OK);
+    }
+    return $options;
+}
+
+/** A non-negative integer option, or $default when absent. */
+function int_option(array $options, string $name, int $default): int
+{
+    if (!isset($options[$name])) {
+        return $default;
+    }
+    if (!preg_match('/^\d+$/', $options[$name])) {
+        fail("--$name must be a whole number, got '{$options[$name]}'");
+    }
+    return (int)$options[$name];
+}
+
+/** A non-negative number option (fractions allowed), or $default when absent. */
+function float_option(array $options, string $name, float $default): float
+{
+    if (!isset($options[$name])) {
+        return $default;
+    }
+    if (!is_numeric($options[$name]) || $options[$name] < 0) {
+        fail("--$name must be a number of 0 or more, got '{$options[$name]}'");
+    }
+    return (float)$options[$name];
+}
+
+/**
+ * Checks the extension and applies `--settings=FILE` when given: its
+ * [ClusteringSettings] pairs go through configure(), which validates them
+ * as a whole (an unknown or bad setting is named in the error).
+ */
+function load_settings(array $options): void
+{
+    if (!extension_loaded('ezcluster')) {
+        fail('the ezcluster extension is not loaded (php -d extension=/path/to/ezcluster.so ..., or extension=ezcluster in php.ini)');
+    }
+    if (!isset($options['settings'])) {
+        return;
+    }
+    $pairs = clustering_settings_of($options['settings']);
+    try {
+        eZClusterFileHandler::configure($pairs);
+    } catch (\Throwable $e) {
+        fail("{$options['settings']}: " . $e->getMessage());
+    }
+}
+
+/**
+ * The [ClusteringSettings] group of an eZ INI file: `Key=Value` lines, `#`
+ * comments, optionally wrapped in `<?php /* ... *\/ ?>` as eZ's
+ * *.ini.append.php files are.
+ */
+function clustering_settings_of(string $file): array
+{
+    $text = @file_get_contents($file);
+    if ($text === false) {
+        fail("cannot read the settings file '$file'");
+    }
+    $pairs = [];
+    $group = null;
+    foreach (preg_split('/\R/', $text) as $number => $line) {
+        $line = trim($line);
+        if ($line === '' || $line[0] === '#' || preg_match('#^(<\?php|/\*|\*/|\?>)#', $line)) {
+            continue;
+        }
+        if (preg_match('/^\[(.+)\]$/', $line, $m)) {
+            $group = trim($m[1]);
+        } elseif ($group === 'ClusteringSettings') {
+            if (!preg_match('/^([A-Za-z0-9_.]+)\s*=(.*)$/', $line, $m)) {
+                fail(sprintf("%s line %d: expected Key=Value in [ClusteringSettings]", $file, $number + 1));
+            }
+            $pairs[$m[1]] = trim($m[2]);
+        }
+    }
+    if (!$pairs) {
+        fail("the settings file '$file' has no [ClusteringSettings] group");
+    }
+    return $pairs;
+}
+
+/** Whether files live in a shared store (ezdb) rather than on this node's disk (ezfs). */
+function store_is_shared(array $options): bool
+{
+    $handler = isset($options['settings']) ? (clustering_settings_of($options['settings'])['FileHandler'] ?? null) : null;
+    $handler ??= ini_get('ezcluster.file_handler');
+    return !in_array(strtolower((string)$handler), ['ezfs', 'ezfsfilehandler'], true);
+}
+
+/**
+ * The var directory as a store name prefix: relative to the site root (the
+ * current directory), as eZ names files, without `./` or a trailing slash.
+ */
+function var_dir(array $options): string
+{
+    $dir = $options['var-dir'] ?? 'var';
+    $dir = preg_replace('#^(\./)+#', '', rtrim($dir, '/'));
+    if ($dir === '' || $dir[0] === '/' || preg_match('#(^|/)\.\.?(/|$)#', $dir)) {
+        fail("--var-dir must be a path inside the site root (the current directory), like var or var/ezdemo_site; got '{$options['var-dir']}'");
+    }
+    return $dir;
+}
+
+/**
+ * Where eZ Publish keeps clustered files, relative to a var directory (which
+ * may hold one level of per-site directories, var/<site>/storage/...), and
+ * the scope eZ stores each kind with. Everything else under var/ (compiled
+ * templates, INI and override caches, logs) stays on each node's disk.
+ */
+const CLUSTERED = [
+    ['#^storage/images(-versioned)?/#', 'image'],
+    ['#^storage/original/(audio|video)/#', 'mediafile'],
+    ['#^storage/original/#', 'binaryfile'],
+    ['#^cache/content/#', 'viewcache'],
+    ['#^cache/template-block/#', 'template-block'],
+    ['#^cache/user-info/#', 'user-info-cache'],
+    ['#^cache/rss/#', 'rsscache'],
+    ['#^cache/wildcard/#', 'wildcard-cache'],
+    ['#^cache/texttoimage/#', 'texttoimage'],
+    ['#^cache/classidentifiers_[^/]*$#', 'classidentifiers'],
+    ['#^cache/classattributeidentifiers_[^/]*$#', 'classattridentifiers'],
+    ['#^cache/sortkey_[^/]*$#', 'sortkey'],
+    ['#^cache/statelimitations_[^/]*$#', 'statelimitations'],
+];
+
+/** The scope a file under $varDir is stored with, or null when it stays node-local. */
+function scope_of(string $name, string $varDir): ?string
+{
+    $rest = substr($name, strlen($varDir) + 1);
+    foreach (CLUSTERED as [$pattern, $scope]) {
+        // Either directly under the var dir, or under one per-site directory.
+        if (preg_match($pattern, $rest) || (preg_match('#^[^/]+/(.*)$#s', $rest, $m) && preg_match($pattern, $m[1]))) {
+            return $scope;
+        }
+    }
+    return null;
+}
+
+/** Marker in the names of the extension's temp files (write to temp, then rename). */
+const TEMP_MARK = '.ezcluster-tmp-';
+
+/**
+ * Removes what a killed fetch of $name left behind: temp files of processes
+ * that no longer run (a running one may still rename its file into place).
+ */
+function remove_stale_temp_files(string $name): void
+{
+    $pattern = dirname($name) . '/.' . basename($name) . TEMP_MARK;
+    foreach (glob(addcslashes($pattern, '*?[\\') . '*') ?: [] as $temp) {
+        if (preg_match('/^(\d+)-/', substr($temp, strlen($pattern)), $m) && !posix_kill((int)$m[1], 0)) {
+            @unlink($temp);
+        }
+    }
+}
+
+/**
+ * Checksums of stored files, read back from the store without holding a
+ * large file in memory: small files come back as a string, large ones are
+ * fetched into a private directory and hashed from there.
+ */
+final class StoredChecksum
+{
+    /** Up to this size a stored file is read into memory to hash it. */
+    private const IN_MEMORY_MAX = 4 << 20;
+    private ?string $scratch = null;
+
+    public function __construct(private eZClusterFileHandler $store) {}
+
+    public function __destruct()
+    {
+        if ($this->scratch !== null) {
+            exec('rm -rf ' . escapeshellarg($this->scratch));
+        }
+    }
+
+    /** sha256 of the stored file, or null when it is not stored. */
+    public function sha256(string $name, int $size): ?string
+    {
+        if ($size <= self::IN_MEMORY_MAX) {
+            $contents = $this->store->fileFetchContents($name);
+            return $contents === false ? null : hash('sha256', $contents);
+        }
+        // fileFetch() writes to the file's own name relative to the current
+        // directory, so it is run from the scratch directory. The store
+        // connection is already open (the caller stat()ed the file), so a
+        // relative SQLite DBName keeps pointing at the same database.
+        $this->scratch ??= $this->makeScratch();
+        $cwd = getcwd();
+        chdir($this->scratch);
+        try {
+            if ($this->store->fileFetch($name) === false) {
+                return null;
+            }
+            $sum = hash_file('sha256', $name);
+            unlink($name);
+            return $sum;
+        } finally {
+            chdir($cwd);
+        }
+    }
+
+    private function makeScratch(): string
+    {
+        $dir = sys_get_temp_dir() . '/ezcluster-verify-' . getmypid() . '-' . bin2hex(random_bytes(4));
+        if (!mkdir($dir, 0700)) {
+            throw new \RuntimeException("cannot create the scratch directory $dir");
+        }
+        return $dir;
+    }
+}
+
+/**
+ * Progress of a run over a known number of files and bytes: on a terminal
+ * a bar redrawn in place, otherwise a plain line at most once a second.
+ */
+final class Progress
+{
+    private int $files = 0;
+    private int $bytes = 0;
+    private float $started;
+    private float $shown = 0.0;
+    private bool $tty;
+
+    public function __construct(private string $label, private int $totalFiles, private int $totalBytes)
+    {
+        $this->started = microtime(true);
+        $this->tty = stream_isatty(STDOUT);
+    }
+
+    /** One more file done ($bytes of it copied, or 0 when skipped). */
+    public function advance(int $bytes): void
+    {
+        $this->files++;
+        $this->bytes += $bytes;
+        $now = microtime(true);
+        if ($now - $this->shown >= ($this->tty ? 0.1 : 1.0)) {
+            $this->shown = $now;
+            $this->show(false);
+        }
+    }
+
+    public function finish(): void
+    {
+        $this->show(true);
+    }
+
+    private function show(bool $final): void
+    {
+        $elapsed = max(microtime(true) - $this->started, 1e-6);
+        $rate = $this->bytes / $elapsed;
+        $filesRate = $this->files / $elapsed;
+        $left = $this->totalFiles - $this->files;
+        $eta = $final || $filesRate <= 0 ? 0 : (int)round($left / $filesRate);
+        $status = sprintf('%d/%d files  %s/%s  %s/s  %.0f files/s  %s %s',
+            $this->files, $this->totalFiles, mib($this->bytes), mib($this->totalBytes),
+            mib((int)$rate), $filesRate, $final ? 'took' : 'ETA', duration($final ? (int)round($elapsed) : $eta));
+        if ($this->tty) {
+            $width = 24;
+            $done = $this->totalFiles > 0 ? (int)floor($width * $this->files / $this->totalFiles) : $width;
+            echo "\r\033[K$this->label [", str_repeat('=', $done), str_repeat(' ', $width - $done), "] $status", $final ? "\n" : '';
+        } else {
+            echo "$this->label: $status\n";
+        }
+    }
+}
+
+function mib(int $bytes): string
+{
+    return sprintf('%.1f MiB', $bytes / 1048576);
+}
+
+function duration(int $seconds): string
+{
+    return sprintf('%d:%02d:%02d', intdiv($seconds, 3600), intdiv($seconds, 60) % 60, $seconds % 60);
+}
+
+/** Prints the failures (name => reason) on stderr and returns the exit code. */
+function report_failures(array $failures): int
+{
+    if (!$failures) {
+        return EXIT_OK;
+    }
+    fwrite(STDERR, sprintf("%d file(s) failed:\n", count($failures)));
+    foreach ($failures as $name => $reason) {
+        fwrite(STDERR, "  $name: $reason\n");
+    }
+    return EXIT_FAILURES;
+}
