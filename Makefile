@@ -7,7 +7,7 @@ EXT        := target/release/libezcluster.so
 # into PHP's extension dir, to load with `extension=ezcluster`).
 EXT_DIR    := $(CURDIR)/build
 BUILD_PKGS := php8.2-cli php8.2-dev clang libclang-dev libmariadb-dev pkg-config
-TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl
+TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl php8.2-mysql
 
 .PHONY: demo test build deps-build deps-test install clean docs
 
@@ -42,3 +42,7 @@ docs:
 clean:
 	cargo clean
 	rm -rf $(EXT_DIR)
+
+# clusterize.php against `cp -r` and a PHP-userland mysqli loop (bench/RESULTS.md).
+bench-clusterize: deps-test build
+	bench/clusterize/run.sh

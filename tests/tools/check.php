@@ -180,6 +180,84 @@ if (!$shared) {
         'a bad setting in the --settings file is named and nothing runs', $out);
 }
 
+// ---- clustercache: on the store the clusterize above filled (on ezfs, site A's own files) ----
+$names = fn() => array_values(array_filter(eZClusterFileHandler::instance()->getFileList(), fn($n) => str_starts_with($n, $prefix)));
+$under = fn(array $list, string $dir) => array_values(array_filter($list, fn($n) => str_starts_with($n, "$varDir/$dir")));
+$before = $names();
+[$code, $out] = run_tool($siteA, 'clustercache.php', ['--list']);
+check($code === 0 && str_contains($out, 'template-block') && str_contains($out, 'imagealias'), 'clustercache --list names the cache types', $out);
+$snapshot = store_snapshot($prefix);
+[$code, $out] = run_tool($siteA, 'clustercache.php', ['--clear-all', '--dry-run', "--var-dir=$varDir"]);
+$content = $under($before, 'cache/content/');
+check($code === 0 && str_contains($out, count($content) . ' files would be cleared') && store_snapshot($prefix) === $snapshot, 'clustercache --clear-all --dry-run lists what it would clear and clears nothing', $out);
+
+// A wildcard whose `_` and `%` are data: site_a goes, sitexa and site%a stay.
+[$code, $out] = run_tool($siteA, 'clustercache.php', ["--clear-path=$varDir/cache/content/site_a/*", "--var-dir=$varDir"]);
+$after = $names();
+$siteA_ = $under($before, 'cache/content/site_a/');
+check($code === 0 && $under($after, 'cache/content/site_a/') === [] && str_contains($out, count($siteA_) . ' files cleared')
+    && array_values(array_diff($before, $siteA_)) === $after, "clustercache --clear-path clears exactly the matching files (site_a, not sitexa or site%a)", $out);
+
+$before = $after;
+[$code, $out] = run_tool($siteA, 'clustercache.php', ['--clear-id=content,template-block,classid', "--var-dir=$varDir"]);
+$after = $names();
+$cleared = array_merge($under($before, 'cache/content/'), $under($before, 'cache/template-block/'), $under($before, 'cache/classidentifiers_'));
+check($code === 0 && $cleared !== [] && array_values(array_diff($before, $cleared)) === $after
+    && str_contains($out, count($under($before, 'cache/template-block/')) . ' files cleared'),
+    'clustercache --clear-id=content,template-block,classid clears those caches and nothing else', $out);
+if ($shared) {
+    // Another node (another process, another local directory) sees it at once.
+    $probe = '$n = json_decode($argv[1]); echo json_encode(array_map(fn($x) => eZClusterFileHandler::instance()->fileExists($x), $n));';
+    $sample = array_merge(array_slice($cleared, 0, 5), array_slice($after, 0, 5));
+    $proc = proc_open([PHP_BINARY, '-c', php_ini_loaded_file(), '-r', $probe, json_encode($sample)], [1 => ['pipe', 'w']], $pipes, $siteB);
+    $seen = json_decode(stream_get_contents($pipes[1]));
+    proc_close($proc);
+    check($seen === array_merge(array_fill(0, 5, false), array_fill(0, 5, true)), 'another node sees the cleared files gone and the others still there');
+}
+
+$before = $after;
+[$code, $out] = run_tool($siteA, 'clustercache.php', ['--clear-id=imagealias', "--var-dir=$varDir"]);
+$after = $names();
+$aliases = array_values(array_filter($before, fn($n) => preg_match('#/storage/images/media/node-\d+/[^/]+/image-\d+_(small|large|added)\.(png|jpg)$#', $n)));
+check($code === 0 && count($aliases) > 0 && array_values(array_diff($before, $aliases)) === $after,
+    'clustercache --clear-id=imagealias removes the aliases and keeps every original', $out);
+[$code, , $err] = run_tool($siteA, 'clustercache.php', ['--clear-id=nonesuch']);
+check($code === 2 && str_contains($err, 'nonesuch'), 'an unknown cache type is refused', $err);
+
+// ---- clusterpurge: the clears above left expired rows ----
+if (!$shared) {
+    [$code, $out] = run_tool($siteA, 'clusterpurge.php', []);
+    check($code === 0 && str_contains($out, 'ezfs'), 'clusterpurge on ezfs says there is nothing to purge', $out);
+} else {
+    $expired = eZClusterFileHandler::fetchExpiredItems(false, false, false);
+    $ours = array_values(array_intersect($expired, array_merge($cleared, $siteA_, $aliases)));
+    check(count($ours) === count($cleared) + count($siteA_) + count($aliases), 'every cleared file is an expired row', count($ours) . ' of ' . count($cleared) + count($siteA_) + count($aliases));
+    $snapshot = store_snapshot($prefix);
+    [$code, $out] = run_tool($siteA, 'clusterpurge.php', ['--dry-run']);
+    check($code === 0 && str_contains($out, count($expired) . ' expired files would be purged')
+        && eZClusterFileHandler::fetchExpiredItems(false, false, false) === $expired && store_snapshot($prefix) === $snapshot,
+        'clusterpurge --dry-run lists the expired files and purges nothing', $out);
+
+    // Purge in small batches while this process (another node) stores some
+    // of the expired names again: those must survive.
+    $revived = array_slice($ours, 0, 40);
+    $proc = proc_open(tool_command('clusterpurge.php', ['--limit=7', '--iteration-sleep=0.02']), [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $siteA);
+    foreach ($revived as $name) {
+        eZClusterFileHandler::instance()->fileStoreContents($name, "revived $name", 'viewcache');
+    }
+    $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+    $code = proc_close($proc);
+    $alive = array_filter($revived, fn($n) => eZClusterFileHandler::instance()->fileFetchContents($n) === "revived $n");
+    check($code === 0 && preg_match('/batch 2:/', $out) && count($alive) === count($revived),
+        'clusterpurge in batches removes expired rows but not files stored again meanwhile', $out);
+    check(array_intersect(eZClusterFileHandler::fetchExpiredItems(false, false, false), $ours) === [],
+        'after clusterpurge no expired row is left');
+    check(array_diff_key(store_snapshot($prefix), array_flip($revived)) === array_diff_key($snapshot, array_flip($ours)),
+        'clusterpurge left every live file as it was');
+    [$code, $out, $err] = run_tool($siteA, 'clusterpurge.php', ['--limit=0']);
+    check($code === 2 && str_contains($err, '--limit'), 'clusterpurge --limit=0 is refused', $err);
+}
+
 [$code, $out, $err] = run_tool($siteA, 'clusterize.php', ['--var-dir=../elsewhere']);
 check($code === 2 && str_contains($err, '--var-dir'), 'a --var-dir outside the site root is refused', $err);
 [$code, $out, $err] = run_tool($siteA, 'clusterize.php', ['--no-such-option']);
