@@ -29,13 +29,11 @@ $dryRun = isset($options['dry-run']);
 $checksum = isset($options['checksum']);
 $label = isset($options['u']) ? 'unclusterize' : 'clusterize';
 
-if (!store_is_shared($options)) {
+$store = eZClusterFileHandler::instance();
+if (!$store->requiresClusterizing()) {
     echo "$label: FileHandler is ezfs, so files already live on this disk: nothing to copy.\n";
     exit(EXIT_OK);
 }
-
-$store = eZClusterFileHandler::instance();
-$stored = new StoredChecksum($store);
 
 /** The stored metadata of $name, or null. */
 function stored_stat(string $name): ?array
@@ -44,10 +42,10 @@ function stored_stat(string $name): ?array
 }
 
 /** Whether the local file and the stored one are the same (size, mtime, and with --checksum content). */
-function in_sync(?array $local, ?array $meta, bool $checksum, StoredChecksum $stored, string $name): bool
+function in_sync(?array $local, ?array $meta, bool $checksum, string $name): bool
 {
     return $local !== null && $meta !== null && $meta['size'] === $local['size'] && $meta['mtime'] === $local['mtime']
-        && (!$checksum || $stored->sha256($name, $meta['size']) === hash_file('sha256', $name));
+        && (!$checksum || stored_sha256($name) === hash_file('sha256', $name));
 }
 
 /** Local files under $varDir that belong in the store: name => [size, mtime, scope]. */
@@ -87,7 +85,7 @@ function stored_files(eZClusterFileHandler $store, string $varDir): array
 }
 
 /** Stores the local file $name and verifies the stored copy; returns its size. */
-function store_one(eZClusterFileHandler $store, StoredChecksum $stored, string $name, string $scope): int
+function store_one(eZClusterFileHandler $store, string $name, string $scope): int
 {
     $sum = hash_file('sha256', $name);
     if ($sum === false || !$store->fileStore($name, $scope)) {
@@ -97,14 +95,14 @@ function store_one(eZClusterFileHandler $store, StoredChecksum $stored, string $
     if ($meta === null || $meta['size'] !== filesize($name)) {
         throw new \RuntimeException('stored size differs from the local file');
     }
-    if ($stored->sha256($name, $meta['size']) !== $sum) {
+    if (stored_sha256($name) !== $sum) {
         throw new \RuntimeException('stored checksum differs (was the file changed while copying?)');
     }
     return $meta['size'];
 }
 
 /** Fetches the stored file $name to disk and verifies the local copy; returns its size. */
-function fetch_one(eZClusterFileHandler $store, StoredChecksum $stored, string $name): int
+function fetch_one(eZClusterFileHandler $store, string $name): int
 {
     remove_stale_temp_files($name);
     if ($store->fileFetch($name) === false) {
@@ -117,7 +115,7 @@ function fetch_one(eZClusterFileHandler $store, StoredChecksum $stored, string $
     if (filesize($name) !== $meta['size']) {
         throw new \RuntimeException('local size differs from the stored file');
     }
-    if (hash_file('sha256', $name) !== $stored->sha256($name, $meta['size'])) {
+    if (hash_file('sha256', $name) !== stored_sha256($name)) {
         throw new \RuntimeException('local checksum differs (was the file changed while copying?)');
     }
     return $meta['size'];
@@ -127,14 +125,14 @@ $nodeLocal = 0;
 if (!isset($options['u'])) {
     $files = local_files($varDir, $nodeLocal);
     $sides = fn(string $name, array $local) => [$local, stored_stat($name)];
-    $copy = fn(string $name, array $local) => store_one($store, $stored, $name, $local['scope']);
+    $copy = fn(string $name, array $local) => store_one($store, $name, $local['scope']);
 } else {
     if (!$dryRun && !is_dir($varDir) && !@mkdir($varDir, 0777, true)) {
         fail("cannot create the directory '$varDir'");
     }
     $files = stored_files($store, $varDir);
     $sides = fn(string $name, array $meta) => [is_file($name) ? ['size' => filesize($name), 'mtime' => filemtime($name)] : null, $meta];
-    $copy = fn(string $name) => fetch_one($store, $stored, $name);
+    $copy = fn(string $name) => fetch_one($store, $name);
 }
 
 $failures = [];
@@ -144,7 +142,7 @@ foreach ($files as $name => $file) {
     $bytes = 0;
     try {
         [$local, $meta] = $sides($name, $file);
-        if (in_sync($local, $meta, $checksum, $stored, $name)) {
+        if (in_sync($local, $meta, $checksum, $name)) {
             $unchanged++;
         } elseif ($dryRun) {
             echo "would copy $name\n";

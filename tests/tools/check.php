@@ -192,11 +192,14 @@ $content = $under($before, 'cache/content/');
 check($code === 0 && str_contains($out, count($content) . ' files would be cleared') && store_snapshot($prefix) === $snapshot, 'clustercache --clear-all --dry-run lists what it would clear and clears nothing', $out);
 
 // A wildcard whose `_` and `%` are data: site_a goes, sitexa and site%a stay.
-[$code, $out] = run_tool($siteA, 'clustercache.php', ["--clear-path=$varDir/cache/content/site_a/*", "--var-dir=$varDir"]);
-$after = $names();
 $siteA_ = $under($before, 'cache/content/site_a/');
+[$code, $out] = run_tool($siteA, 'clustercache.php', ["--clear-path=$varDir/cache/content/site_a/*", '--dry-run']);
+check($code === 0 && str_contains($out, count($siteA_) . ' files would be cleared') && $names() === $before,
+    'clustercache --clear-path --dry-run lists the matching files and clears nothing', $out);
+[$code, $out, $err] = run_tool($siteA, 'clustercache.php', ["--clear-path=$varDir/cache/content/site_a/*"]);
+$after = $names();
 check($code === 0 && $under($after, 'cache/content/site_a/') === [] && str_contains($out, count($siteA_) . ' files cleared')
-    && array_values(array_diff($before, $siteA_)) === $after, "clustercache --clear-path clears exactly the matching files (site_a, not sitexa or site%a)", $out);
+    && array_values(array_diff($before, $siteA_)) === $after, "clustercache --clear-path clears exactly the matching files (site_a, not sitexa or site%a)", $out . $err);
 
 $before = $after;
 [$code, $out] = run_tool($siteA, 'clustercache.php', ['--clear-id=content,template-block,classid', "--var-dir=$varDir"]);
@@ -237,6 +240,18 @@ if (!$shared) {
     check($code === 0 && str_contains($out, count($expired) . ' expired files would be purged')
         && eZClusterFileHandler::fetchExpiredItems(false, false, false) === $expired && store_snapshot($prefix) === $snapshot,
         'clusterpurge --dry-run lists the expired files and purges nothing', $out);
+
+    // --expiry selects by the deleted file's last mtime: only the file
+    // last modified 3 days ago goes with --expiry=2.
+    $old = "$varDir/storage/original/application/old.pdf";
+    file_put_contents($old, 'old');
+    touch($old, time() - 3 * 86400);
+    eZClusterFileHandler::instance()->fileStore($old, 'binaryfile');
+    eZClusterFileHandler::instance()->fileDelete($old);
+    [$code, $out] = run_tool($siteA, 'clusterpurge.php', ['--expiry=2', '--iteration-sleep=0']);
+    $left = eZClusterFileHandler::fetchExpiredItems(false, false, false);
+    check($code === 0 && !in_array($old, $left, true) && array_diff($ours, $left) === [],
+        'clusterpurge --expiry=2 purges the file modified 3 days ago and none of the recent ones', $out);
 
     // Purge in small batches while this process (another node) stores some
     // of the expired names again: those must survive.

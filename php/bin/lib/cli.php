@@ -145,14 +145,6 @@ function clustering_settings_of(string $file): array
     return $pairs;
 }
 
-/** Whether files live in a shared store (ezdb) rather than on this node's disk (ezfs). */
-function store_is_shared(array $options): bool
-{
-    $handler = isset($options['settings']) ? (clustering_settings_of($options['settings'])['FileHandler'] ?? null) : null;
-    $handler ??= ini_get('ezcluster.file_handler');
-    return !in_array(strtolower((string)$handler), ['ezfs', 'ezfsfilehandler'], true);
-}
-
 /**
  * The var directory as a store name prefix: relative to the site root (the
  * current directory), as eZ names files, without `./` or a trailing slash.
@@ -220,59 +212,24 @@ function remove_stale_temp_files(string $name): void
 }
 
 /**
- * Checksums of stored files, read back from the store without holding a
- * large file in memory: small files come back as a string, large ones are
- * fetched into a private directory and hashed from there.
+ * sha256 of the stored file $name, or null when it is not stored: hashed as
+ * it streams out of the store (passthrough into an output buffer that is
+ * hashed and discarded a piece at a time), so even a large file never sits
+ * whole in memory or on disk.
  */
-final class StoredChecksum
+function stored_sha256(string $name): ?string
 {
-    /** Up to this size a stored file is read into memory to hash it. */
-    private const IN_MEMORY_MAX = 4 << 20;
-    private ?string $scratch = null;
-
-    public function __construct(private eZClusterFileHandler $store) {}
-
-    public function __destruct()
-    {
-        if ($this->scratch !== null) {
-            exec('rm -rf ' . escapeshellarg($this->scratch));
-        }
+    $ctx = hash_init('sha256');
+    ob_start(function (string $piece) use ($ctx): string {
+        hash_update($ctx, $piece);
+        return '';
+    }, 1 << 20);
+    try {
+        $found = eZClusterFileHandler::instance($name)->passthrough();
+    } finally {
+        ob_end_flush();
     }
-
-    /** sha256 of the stored file, or null when it is not stored. */
-    public function sha256(string $name, int $size): ?string
-    {
-        if ($size <= self::IN_MEMORY_MAX) {
-            $contents = $this->store->fileFetchContents($name);
-            return $contents === false ? null : hash('sha256', $contents);
-        }
-        // fileFetch() writes to the file's own name relative to the current
-        // directory, so it is run from the scratch directory. The store
-        // connection is already open (the caller stat()ed the file), so a
-        // relative SQLite DBName keeps pointing at the same database.
-        $this->scratch ??= $this->makeScratch();
-        $cwd = getcwd();
-        chdir($this->scratch);
-        try {
-            if ($this->store->fileFetch($name) === false) {
-                return null;
-            }
-            $sum = hash_file('sha256', $name);
-            unlink($name);
-            return $sum;
-        } finally {
-            chdir($cwd);
-        }
-    }
-
-    private function makeScratch(): string
-    {
-        $dir = sys_get_temp_dir() . '/ezcluster-verify-' . getmypid() . '-' . bin2hex(random_bytes(4));
-        if (!mkdir($dir, 0700)) {
-            throw new \RuntimeException("cannot create the scratch directory $dir");
-        }
-        return $dir;
-    }
+    return $found ? hash_final($ctx) : null;
 }
 
 /**
