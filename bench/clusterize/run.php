@@ -78,7 +78,8 @@ $mysql = fn(array $a) => array_merge([PHP_BINARY, '-c', $mysqlIni], $a);
 $truncate = fn() => empty_tables($work, 'mysql', $env);
 
 timed($mysql(['-r', 'eZClusterFileHandler::createTables();']), $site);
-$runs = ['cp -r' => [], 'clusterize (mysql)' => [], 'userland mysqli loop' => [], 'clusterize re-run, nothing changed (mysql)' => []];
+$runs = ['cp -r' => [], 'clusterize (mysql)' => [], 'userland mysqli loop' => [], 'clusterize re-run, nothing changed (mysql)' => [],
+    'fileStore loop, no verify (mysql)' => []];
 for ($r = 0; $r < $repeat; $r++) {
     $runs['cp -r'][] = timed(['cp', '-r', "$site/$varDir", "$work/copy"], $site);
     exec('rm -rf ' . escapeshellarg("$work/copy"));
@@ -86,7 +87,9 @@ for ($r = 0; $r < $repeat; $r++) {
     $runs['clusterize (mysql)'][] = timed($mysql([TOOLS_DIR . '/clusterize.php']), $site);
     $runs['clusterize re-run, nothing changed (mysql)'][] = timed($mysql([TOOLS_DIR . '/clusterize.php']), $site);
     $truncate();
-    $runs['userland mysqli loop'][] = timed([PHP_BINARY, __DIR__ . '/userland.php', $varDir], $site);
+    $runs['userland mysqli loop'][] = timed([PHP_BINARY, __DIR__ . '/loop.php', 'mysqli', $varDir], $site);
+    $truncate();
+    $runs['fileStore loop, no verify (mysql)'][] = timed($mysql([__DIR__ . '/loop.php', 'extension', $varDir]), $site);
 }
 $truncate();
 foreach (['pgsql', 'sqlite'] as $backend) {
@@ -105,4 +108,5 @@ foreach ($runs as $label => $times) {
     $t = median($times);
     printf("%-44s %8.2f %9.1f %9.0f %9.2fx %11.2fx\n", $label, $t, $bytes / 1e6 / $t, $files / $t, $cp / $t, $userland / $t);
 }
-echo "\n(ratios are speed ratios: above 1x is faster than the baseline; clusterize also verifies every copied file: size and sha256 read back from the store)\n";
+echo "\n(speed ratios: above 1x is faster than the baseline. clusterize also compares each file with the store first and verifies\n"
+    . " every copy: local sha256, stored size and sha256 read back; the fileStore loop is the same walk as the userland loop, storing only)\n";
