@@ -18,6 +18,9 @@ class eZClusterFileHandler
     /** Overrides settings for this request; keys are [ClusteringSettings] names (DBBackend, DBHost, ...) or php.ini names. */
     public static function configure(array $settings): void {}
 
+    /** Called by eZ's scripts before pcntl_fork(); does nothing, since a forked child opens its own connection on first use. */
+    public static function preFork(): void {}
+
     /** Creates the ezdbfile tables if missing (for sites that run with ezcluster.db_create_tables=0). */
     public static function createTables(): void {}
 

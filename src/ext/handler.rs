@@ -174,6 +174,11 @@ impl ClusterFileHandler {
         settings::configure(pairs).map_err(to_php)
     }
 
+    /// eZ's scripts call this before pcntl_fork(). Nothing to do: a
+    /// connection belongs to the process that opened it, and a forked child
+    /// opens its own on first use.
+    pub fn pre_fork() {}
+
     /// Creates the ezdbfile tables if missing (for sites with DBCreateTables=0).
     pub fn create_tables() -> PhpResult<()> {
         Cluster::new(&*config()?).create_tables().map_err(to_php)
