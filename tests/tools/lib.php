@@ -136,19 +136,18 @@ function run_tool(string $cwd, string $tool, array $args): array
 }
 
 /**
- * Starts a tool in $cwd and SIGKILLs it once $done() (polled every few
- * milliseconds: how many files the run has finished, as seen from outside)
- * reaches half of $total. Returns the tool's last progress line before the
- * kill, or null when the run ended before it could be caught midway.
+ * Starts a tool in $cwd and SIGKILLs it as soon as $due() (polled every few
+ * milliseconds: the run's effect as seen from outside, such as how many
+ * files the store holds) says so. Returns the tool's last progress line
+ * before the kill, or null when the run ended before $due() was true.
  */
-function kill_midway(string $cwd, string $tool, array $args, int $total, callable $done): ?string
+function kill_when(string $cwd, string $tool, array $args, callable $due): ?string
 {
     $log = tempnam(sys_get_temp_dir(), 'ezcluster-kill');
     $proc = proc_open(tool_command($tool, $args), [1 => ['file', $log, 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, $cwd);
     $killed = false;
     while (proc_get_status($proc)['running']) {
-        $n = $done();
-        if ($n >= intdiv($total, 2) && $n < $total) {
+        if ($due()) {
             $killed = posix_kill(proc_get_status($proc)['pid'], SIGKILL);
             break;
         }
