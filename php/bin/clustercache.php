@@ -36,10 +36,10 @@ const CACHE_TYPES = [
 
 $options = parse_options($argv, [
     'list' => [false, 'list the cache types (ids) this tool clears'],
-    'clear-id' => [true, 'comma-separated cache type ids to clear (see --list)'],
+    'clear-id' => ['IDS', 'comma-separated cache type ids to clear (see --list)'],
     'clear-all' => [false, 'clear every cache type'],
-    'clear-path' => [true, "clear the stored files whose names match a shell wildcard (* also crosses /, ?, [a-z], [!a-z], {a,b}), e.g. 'var/cache/content/*/full/*'"],
-    'var-dir' => [true, 'the var directory, relative to the site root (default: var)'],
+    'clear-path' => ['WILDCARD', "clear the stored files whose names match a shell wildcard (* also crosses /, ?, [a-z], [!a-z], {a,b}), e.g. 'var/cache/content/*/full/*'"],
+    'var-dir' => ['DIR', 'the var directory, relative to the site root (default: var)'],
     'dry-run' => [false, 'list what would be cleared; change nothing'],
 ], "Usage: php php/bin/clustercache.php (--clear-id=ID[,ID...] | --clear-all | --clear-path=WILDCARD | --list) [--var-dir=DIR] [--dry-run] [--settings=FILE]\n"
  . 'Clears caches in the cluster store, by cache type or path wildcard; every node sees the clear at once.');

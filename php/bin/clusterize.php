@@ -19,7 +19,7 @@ require __DIR__ . '/lib/cli.php';
 $options = parse_options($argv, [
     'u' => [false, 'unclusterize: copy the stored files under the var directory back to disk'],
     'dry-run' => [false, 'list what would be copied; change nothing'],
-    'var-dir' => [true, 'the var directory, relative to the site root (default: var)'],
+    'var-dir' => ['DIR', 'the var directory, relative to the site root (default: var)'],
     'checksum' => [false, 'also compare checksums of files whose size and mtime agree (slower)'],
 ], "Usage: php php/bin/clusterize.php [-u] [--dry-run] [--var-dir=DIR] [--checksum] [--settings=FILE]\n"
  . "Copies var/ files (images, binary and media files, content caches) into the cluster store, or with -u back to disk.");
@@ -145,7 +145,7 @@ foreach ($files as $name => $file) {
         if (in_sync($local, $meta, $checksum, $name)) {
             $unchanged++;
         } elseif ($dryRun) {
-            echo "would copy $name\n";
+            $progress->say("would copy $name");
             $copied++;
             $bytes = $file['size'];
         } else {

@@ -16,10 +16,10 @@ use eZClusterFileHandler;
 require __DIR__ . '/lib/cli.php';
 
 $options = parse_options($argv, [
-    'limit' => [true, 'files removed per batch (default: 100)'],
-    'iteration-sleep' => [true, 'seconds to pause between batches, fractions allowed (default: 1)'],
-    'expiry' => [true, 'only files last modified (before they were deleted) at least this many days ago (default: every expired file)'],
-    'scopes' => [true, 'comma-separated scopes to purge, e.g. viewcache,template-block (default: all)'],
+    'limit' => ['N', 'files removed per batch (default: 100)'],
+    'iteration-sleep' => ['SECONDS', 'seconds to pause between batches, fractions allowed (default: 1)'],
+    'expiry' => ['DAYS', 'only files last modified (before they were deleted) at least this many days ago (default: every expired file)'],
+    'scopes' => ['LIST', 'comma-separated scopes to purge, e.g. viewcache,template-block (default: all)'],
     'dry-run' => [false, 'list the files that would be removed; change nothing'],
 ], "Usage: php php/bin/clusterpurge.php [--limit=N] [--iteration-sleep=SECONDS] [--expiry=DAYS] [--scopes=S,...] [--dry-run] [--settings=FILE]\n"
  . 'Removes expired (deleted) files from the cluster store for good, in batches.');

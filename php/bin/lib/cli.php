@@ -23,13 +23,14 @@ function fail(string $message, int $code = EXIT_USAGE): never
 
 /**
  * Parses `--name`, `--name=value`, `--name value` and single-letter flags
- * against $spec (name => [takesValue, help]); `--help` prints $usage with
- * the option list. Returns name => value (true for flags).
+ * against $spec (name => [false for a flag or the value's placeholder, help]);
+ * `--help` prints $usage with the option list. Returns name => value (true
+ * for flags).
  */
 function parse_options(array $argv, array $spec, string $usage): array
 {
     $spec += [
-        'settings' => [true, 'an eZ INI file (settings/override/file.ini.append.php) whose [ClusteringSettings] replace the php.ini ezcluster.* entries'],
+        'settings' => ['FILE', 'an eZ INI file (settings/override/file.ini.append.php) whose [ClusteringSettings] replace the php.ini ezcluster.* entries'],
         'help' => [false, 'this help'],
     ];
     $options = [];
@@ -58,9 +59,9 @@ function parse_options(array $argv, array $spec, string $usage): array
     }
     if (isset($options['help'])) {
         echo $usage, "\n\nOptions:\n";
-        foreach ($spec as $name => [$takesValue, $help]) {
-            $flag = strlen($name) === 1 ? "-$name" : "--$name" . ($takesValue ? '=' . strtoupper(strtok($name, '-')) : '');
-            printf("  %-22s %s\n", $flag, $help);
+        foreach ($spec as $name => [$placeholder, $help]) {
+            $flag = (strlen($name) === 1 ? "-$name" : "--$name") . ($placeholder ? "=$placeholder" : '');
+            printf("  %-26s %s\n", $flag, $help);
         }
         exit(EXIT_OK);
     }
@@ -260,6 +261,12 @@ final class Progress
             $this->shown = $now;
             $this->show(false);
         }
+    }
+
+    /** Prints a line of its own (on a terminal, in place of the bar, which the next update redraws). */
+    public function say(string $line): void
+    {
+        echo $this->tty ? "\r\033[K" : '', $line, "\n";
     }
 
     public function finish(): void
