@@ -6,6 +6,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 
 use super::{settings, to_php, type_error};
+use crate::store::cache::Caches;
 use crate::store::cluster::Cluster;
 use crate::store::{Config, FileMeta, ScopeFilter};
 
@@ -259,5 +260,79 @@ impl ClusterFileHandler {
         let path = self.bound()?.to_string();
         self.meta = None;
         Cluster::new(&*config()?).delete(&path).map_err(to_php)
+    }
+
+    // ---- caches ----
+
+    /// eZ's processCache: `$retrieveCallback($path, $mtime[, $extraData])`
+    /// gets a valid cached file (copied locally first); otherwise one
+    /// process calls `$generateCallback($path[, $extraData])` and stores what
+    /// it returns while the others get the stale copy. A null generate
+    /// callback takes the lock and returns eZClusterFileFailure 2 (the caller
+    /// generates and calls storeCache), false never generates.
+    #[php(optional = generate_callback)]
+    pub fn process_cache(
+        &mut self,
+        retrieve_callback: &Zval,
+        generate_callback: Option<&Zval>,
+        ttl: Option<&Zval>,
+        expiry: Option<&Zval>,
+        extra_data: Option<&Zval>,
+    ) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        self.meta = None;
+        let config = config()?;
+        super::cache::process_cache(&config, &path, retrieve_callback, generate_callback, ttl, expiry, extra_data)
+    }
+
+    /// processCache without generation: `$callback($path, $mtime[, $extraData])`'s
+    /// result, or null when the file is missing or expired.
+    #[php(optional = expiry)]
+    pub fn process_file(&mut self, callback: &Zval, expiry: Option<&Zval>, extra_data: Option<&Zval>) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        let config = config()?;
+        let mut disabled = Zval::new();
+        disabled.set_bool(false);
+        let result = super::cache::process_cache(&config, &path, callback, Some(&disabled), None, expiry, extra_data)?;
+        Ok(if super::cache::failure_errno(&result).is_some() { Zval::new() } else { result })
+    }
+
+    /// Stores generated data (an array as processCache's generate callback
+    /// returns, or the binary data) if this handler holds the generation
+    /// lock and it was not taken over; always returns the content.
+    pub fn store_cache(&mut self, file_data: &Zval) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        self.meta = None;
+        super::cache::store_cache(&*config()?, &path, file_data)
+    }
+
+    /// Takes the generation lock: true, or the seconds until another
+    /// process's lock times out.
+    pub fn start_cache_generation(&mut self) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        super::cache::start_generation(&*config()?, &path)
+    }
+
+    /// Releases the generation lock; false when this handler held none or it
+    /// was taken over. (Data is stored under the real name by storeCache, so
+    /// there is nothing to rename: `$rename` is accepted for compatibility.)
+    #[php(optional = rename)]
+    pub fn end_cache_generation(&mut self, rename: Option<bool>) -> PhpResult<bool> {
+        let _ = rename;
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).end_generation(&path).map_err(to_php)
+    }
+
+    /// Releases the generation lock if held; never touches the cached file.
+    pub fn abort_cache_generation(&mut self) -> PhpResult<()> {
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).abort_generation(&path).map_err(to_php)
+    }
+
+    /// True while this handler still holds the generation lock (refreshing
+    /// it); false when it holds none or the lock was taken over.
+    pub fn check_cache_generation_timeout(&mut self) -> PhpResult<bool> {
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).check_generation(&path).map_err(to_php)
     }
 }

@@ -1,6 +1,7 @@
 //! The ext-php-rs glue: module registration, php.ini entries, phpinfo(),
 //! and the eZClusterFileHandler class. Logic lives in `crate::store`.
 
+mod cache;
 mod handler;
 mod settings;
 
@@ -38,6 +39,7 @@ extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     settings::end_request();
+    crate::store::cache::end_request();
     0
 }
 
@@ -65,6 +67,7 @@ extern "C" fn info(_module: *mut ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .class::<ClusterException>()
+        .class::<cache::ClusterFileFailure>()
         .class::<handler::ClusterFileHandler>()
         .request_shutdown_function(request_shutdown)
         .info_function(info)

@@ -7,6 +7,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use md5::{Digest, Md5};
 
+use super::cache::{GenerationLocks, LockRow, LockStatements};
 use super::error::{Error, Result};
 
 /// One row of `ezdbfile`.
@@ -54,6 +55,11 @@ pub trait FetchSink {
 pub trait Backend: Send {
     /// "mysql", "pgsql", "sqlite" or "ezfs".
     fn kind(&self) -> &'static str;
+    /// The cache generation locks; `None` where there is no shared store to
+    /// lock (ezfs serves one host, like eZ Publish's own ezfs handler).
+    fn generation_locks(&mut self) -> Option<&mut dyn GenerationLocks> {
+        None
+    }
     /// Creates the tables if they are missing; harmless when they exist.
     fn create_tables(&mut self) -> Result<()>;
     /// Metadata of a live (not deleted) file.
@@ -111,7 +117,7 @@ pub struct JoinedRow<'a> {
 
 /// The statements a SQL database must provide. Each method is one statement
 /// (or one round trip); `SqlBackend` composes them into transactions.
-pub trait SqlConnection: Send {
+pub trait SqlConnection: Send + LockStatements {
     fn kind(&self) -> &'static str;
     fn create_tables(&mut self) -> Result<()>;
     fn begin(&mut self) -> Result<()>;
@@ -159,22 +165,17 @@ impl<C: SqlConnection> SqlBackend<C> {
             }
         }
     }
-}
 
-impl<C: SqlConnection> Backend for SqlBackend<C> {
-    fn kind(&self) -> &'static str {
-        self.conn.kind()
-    }
-
-    fn create_tables(&mut self) -> Result<()> {
-        self.conn.create_tables()
-    }
-
-    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
-        Ok(self.conn.select_meta(&name_hash(name))?.filter(|m| !m.is_deleted()))
-    }
-
-    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+    /// Stores `data` as `file` (see `Backend::store`) provided `precondition`,
+    /// run first in the same transaction, answers true; `Ok(None)` otherwise,
+    /// with nothing changed. The precondition may adjust the file (its mtime).
+    fn store_if(
+        &mut self,
+        file: &NewFile,
+        data: &mut dyn Source,
+        chunk_size: usize,
+        precondition: impl FnOnce(&mut C, &mut NewFile) -> Result<bool>,
+    ) -> Result<Option<u64>> {
         let hash = name_hash(file.name);
         data.seek(SeekFrom::Start(0)).map_err(Error::Sink)?;
         let expected = {
@@ -184,8 +185,13 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
         };
         // Everything in one transaction: until commit, readers keep seeing the
         // previous version, and a killed writer's rows roll back.
+        let mut file = file.clone();
+        // A failed precondition changed nothing: committing that is a no-op.
         self.transaction(|conn| {
-            conn.upsert_meta(&hash, file, expected)?;
+            if !precondition(conn, &mut file)? {
+                return Ok(None);
+            }
+            conn.upsert_meta(&hash, &file, expected)?;
             conn.delete_chunks(&hash)?;
             let mut buf = Vec::with_capacity(chunk_size);
             let mut offset = 0u64;
@@ -200,8 +206,31 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
             if offset != expected {
                 conn.set_size(&hash, offset)?;
             }
-            Ok(offset)
+            Ok(Some(offset))
         })
+    }
+}
+
+impl<C: SqlConnection> Backend for SqlBackend<C> {
+    fn kind(&self) -> &'static str {
+        self.conn.kind()
+    }
+
+    fn generation_locks(&mut self) -> Option<&mut dyn GenerationLocks> {
+        Some(self)
+    }
+
+    fn create_tables(&mut self) -> Result<()> {
+        self.conn.create_tables()
+    }
+
+    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
+        Ok(self.conn.select_meta(&name_hash(name))?.filter(|m| !m.is_deleted()))
+    }
+
+    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+        let stored = self.store_if(file, data, chunk_size, |_, _| Ok(true))?;
+        Ok(stored.expect("an unconditional store happens"))
     }
 
     fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>> {
@@ -247,5 +276,58 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
         })?;
         names.sort();
         Ok(names)
+    }
+}
+
+/// The generation-lock protocol on the lock row `<name>.generating` (see
+/// `cache`): every change is a compare-and-set on the row's (token, mtime).
+impl<C: SqlConnection> GenerationLocks for SqlBackend<C> {
+    fn insert_lock(&mut self, lock_name: &str, row: &LockRow) -> Result<bool> {
+        Ok(self.conn.insert_lock(&name_hash(lock_name), lock_name, row)? == 1)
+    }
+
+    fn lock_row(&mut self, lock_name: &str) -> Result<Option<LockRow>> {
+        // A soft-deleted lock (a cache clear marked it) keeps its row with a
+        // negative mtime, which makes it long expired: taken over, not waited for.
+        Ok(self.conn.select_meta(&name_hash(lock_name))?.map(|m| LockRow { token: m.datatype, mtime: m.mtime }))
+    }
+
+    fn swap_lock(&mut self, lock_name: &str, seen: &LockRow, new: &LockRow) -> Result<bool> {
+        Ok(self.conn.swap_lock(&name_hash(lock_name), seen, new)? == 1)
+    }
+
+    fn delete_lock(&mut self, lock_name: &str, held: &LockRow) -> Result<bool> {
+        Ok(self.conn.delete_lock(&name_hash(lock_name), held)? == 1)
+    }
+
+    fn store_locked(
+        &mut self,
+        lock_name: &str,
+        held: &LockRow,
+        next: Option<&LockRow>,
+        file: &NewFile,
+        data: &mut dyn Source,
+        chunk_size: usize,
+    ) -> Result<Option<(u64, i64)>> {
+        let lock_hash = name_hash(lock_name);
+        let file_hash = name_hash(file.name);
+        let mut mtime = file.mtime;
+        let stored = self.store_if(file, data, chunk_size, |conn, file| {
+            let still_ours = match next {
+                Some(next) => conn.swap_lock(&lock_hash, held, next)?,
+                None => conn.delete_lock(&lock_hash, held)?,
+            } == 1;
+            if still_ours {
+                // Each version gets a later mtime than the one it replaces, so
+                // a local copy (compared by mtime and size) is never mistaken
+                // for a version stored in the same second.
+                if let Some(previous) = conn.select_meta(&file_hash)? {
+                    file.mtime = file.mtime.max(previous.mtime.abs() + 1);
+                }
+                mtime = file.mtime;
+            }
+            Ok(still_ours)
+        })?;
+        Ok(stored.map(|size| (size, mtime)))
     }
 }

@@ -78,7 +78,7 @@ impl<'c> Cluster<'c> {
         self.config.file_handler == FileHandler::Ezfs
     }
 
-    fn new_file<'a>(name: &'a str, scope: Option<&'a str>, datatype: Option<&'a str>, mtime: i64) -> Result<NewFile<'a>> {
+    pub(crate) fn new_file<'a>(name: &'a str, scope: Option<&'a str>, datatype: Option<&'a str>, mtime: i64) -> Result<NewFile<'a>> {
         let scope = scope.unwrap_or(DEFAULT_SCOPE);
         let datatype = datatype.unwrap_or_else(|| mime::guess(name));
         if scope.len() > MAX_SCOPE {
@@ -125,7 +125,9 @@ impl<'c> Cluster<'c> {
     }
 
     /// Copies the stored file `name` to the local path `dest` (atomically:
-    /// temp file + rename). `Ok(None)` when there is no such stored file.
+    /// temp file + rename), with the stored mtime, by which a later look can
+    /// tell whether the copy is current. `Ok(None)` when there is no such
+    /// stored file.
     pub fn fetch_to_file(&self, name: &str, dest: &str) -> Result<Option<FileMeta>> {
         check_name(name)?;
         check_name(dest)?;
@@ -136,6 +138,10 @@ impl<'c> Cluster<'c> {
         // Fetch into the temp file; only a complete fetch is renamed into place.
         write_atomically(Path::new(dest), |file| {
             found = with_backend(self.config, |b| b.fetch(name, &mut FileSink { file }))?;
+            if let Some(meta) = &found {
+                let mtime = UNIX_EPOCH + std::time::Duration::from_secs(meta.mtime.max(0) as u64);
+                file.set_modified(mtime).map_err(|e| Error::io(dest, e))?;
+            }
             Ok(found.is_some())
         })?;
         Ok(found)

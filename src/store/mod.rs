@@ -3,6 +3,7 @@
 //! builds and tests with plain `cargo test`.
 
 pub mod backend;
+pub mod cache;
 pub mod cluster;
 pub mod error;
 pub mod fs;

@@ -11,6 +11,7 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, SimpleQueryMessage, Statement};
 
 use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -246,5 +247,31 @@ impl SqlConnection for PgsqlConnection {
             on_row(row.try_get(0).map_err(db_error)?, row.try_get(1).map_err(db_error)?);
         }
         Ok(())
+    }
+}
+
+const INSERT_LOCK: &str = "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+ VALUES ($1, $2, $2, $3, '', 0, $4, 0) ON CONFLICT (name_hash) DO NOTHING";
+const SWAP_LOCK: &str = "UPDATE ezdbfile SET datatype = $1, mtime = $2, expired = 0
+ WHERE name_hash = $3 AND datatype = $4 AND mtime = $5";
+const DELETE_LOCK: &str = "DELETE FROM ezdbfile WHERE name_hash = $1 AND datatype = $2 AND mtime = $3";
+
+/// The INTEGER mtime column of a lock row.
+fn lock_mtime(row: &LockRow) -> Result<i32> {
+    i32::try_from(row.mtime)
+        .map_err(|_| Error::InvalidArgument(format!("mtime {} does not fit the INTEGER column", row.mtime)))
+}
+
+impl LockStatements for PgsqlConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        self.execute(INSERT_LOCK, &[&row.token, &lock_name, &hash, &lock_mtime(row)?])
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        self.execute(SWAP_LOCK, &[&new.token, &lock_mtime(new)?, &hash, &seen.token, &lock_mtime(seen)?])
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.execute(DELETE_LOCK, &[&hash, &held.token, &lock_mtime(held)?])
     }
 }

@@ -64,6 +64,8 @@ pub static SETTINGS: &[SettingDef] = &[
         "How many times a failed connection attempt is tried again before giving up."),
     def("DBExecuteRetries", "ezcluster.db_execute_retries", "20", Permission::All,
         "How many times a statement that hit a lock wait or deadlock is tried again."),
+    def("CacheGenerationTimeout", "ezcluster.cache_generation_timeout", "60", Permission::All,
+        "Seconds a process may take to regenerate an expired cache item before another process takes the generation over (eZ Publish: site.ini [ContentSettings] CacheGenerationTimeout)."),
     def("DBCreateTables", "ezcluster.db_create_tables", "1", Permission::System,
         "Create the ezdbfile tables on first use when they are missing. Turn off where the web user has no DDL rights."),
 ];
@@ -138,6 +140,7 @@ pub struct Config {
     pub connect_retries: u32,
     pub execute_retries: u32,
     pub create_tables: bool,
+    pub cache_generation_timeout: u32,
 }
 
 /// Largest chunk eZ's MySQL schema can hold (`filedata BLOB`).
@@ -224,6 +227,7 @@ impl Config {
             connect_retries: number("DBConnectRetries", 100)? as u32,
             execute_retries: number("DBExecuteRetries", 1000)? as u32,
             create_tables,
+            cache_generation_timeout: number("CacheGenerationTimeout", 86400)? as u32,
         };
         if file_handler == FileHandler::Ezdb && backend != BackendKind::Sqlite {
             if config.name.is_empty() {
@@ -271,6 +275,7 @@ impl Config {
                     "DBConnectRetries" => self.connect_retries.to_string(),
                     "DBExecuteRetries" => self.execute_retries.to_string(),
                     "DBCreateTables" => (if self.create_tables { "1" } else { "0" }).to_string(),
+                    "CacheGenerationTimeout" => self.cache_generation_timeout.to_string(),
                     other => unreachable!("setting {other} has no display rule"),
                 };
                 (d, value)

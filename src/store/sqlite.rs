@@ -5,6 +5,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -195,5 +196,37 @@ impl SqlConnection for SqliteConnection {
             on_row(row.get(0).map_err(db_error)?, row.get(1).map_err(db_error)?);
         }
         Ok(())
+    }
+}
+
+impl LockStatements for SqliteConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+                 VALUES (?1, ?2, ?2, ?3, '', 0, ?4, 0) ON CONFLICT (name_hash) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![row.token, lock_name, hash, row.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached(
+                "UPDATE ezdbfile SET datatype = ?1, mtime = ?2, expired = 0
+                 WHERE name_hash = ?3 AND datatype = ?4 AND mtime = ?5",
+            )
+            .and_then(|mut s| s.execute(params![new.token, new.mtime, hash, seen.token, seen.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached("DELETE FROM ezdbfile WHERE name_hash = ?1 AND datatype = ?2 AND mtime = ?3")
+            .and_then(|mut s| s.execute(params![hash, held.token, held.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
     }
 }

@@ -6,6 +6,7 @@ mod client;
 use client::{Client, Column, ConnectOptions, MysqlError, Param, Row, Sql};
 
 use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::{Config, MYSQL_MAX_CHUNK};
 
@@ -262,5 +263,44 @@ impl SqlConnection for MysqlConnection {
             on_row(text(&row, 0), text(&row, 1));
             Ok(())
         })
+    }
+}
+
+// A duplicate key "updates" the row to itself, which MySQL counts as 0 rows
+// changed: 1 means inserted. (INSERT IGNORE would also hide other errors.)
+const INSERT_LOCK: Sql = statement(
+    "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+     VALUES (?, ?, ?, ?, '', 0, ?, 0) ON DUPLICATE KEY UPDATE name_hash = name_hash",
+);
+const SWAP_LOCK: Sql = statement(
+    "UPDATE ezdbfile SET datatype = ?, mtime = ?, expired = 0 WHERE name_hash = ? AND datatype = ? AND mtime = ?",
+);
+const DELETE_LOCK: Sql = statement("DELETE FROM ezdbfile WHERE name_hash = ? AND datatype = ? AND mtime = ?");
+
+impl LockStatements for MysqlConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        let params = [
+            Param::Text(&row.token),
+            Param::Text(lock_name),
+            Param::Text(lock_name),
+            Param::Text(hash),
+            Param::Int(row.mtime),
+        ];
+        self.run(&INSERT_LOCK, &params)
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        let params = [
+            Param::Text(&new.token),
+            Param::Int(new.mtime),
+            Param::Text(hash),
+            Param::Text(&seen.token),
+            Param::Int(seen.mtime),
+        ];
+        self.run(&SWAP_LOCK, &params)
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.run(&DELETE_LOCK, &[Param::Text(hash), Param::Text(&held.token), Param::Int(held.mtime)])
     }
 }
