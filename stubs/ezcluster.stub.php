@@ -9,6 +9,24 @@
 /** Thrown on store failures: a bad setting (named in the message), an unreachable database (host:port, never the password), I/O errors. */
 class eZClusterFileHandlerException extends Exception {}
 
+/** eZ Publish's failure object: a retrieve callback returns it to refuse cached data; processCache returns code 2 when the caller must generate. */
+class eZClusterFileFailure
+{
+    /** The file is expired: generate it. */
+    public const FILE_EXPIRED = 1;
+    /** The caller must generate the content and call storeCache(). */
+    public const FILE_CONTENT_GENERATE = 2;
+    /** The data could not be retrieved: generate it, and do not store it. */
+    public const FILE_RETRIEVAL_FAILED = 3;
+
+    public function __construct(int $errno, string|false $message = false) {}
+
+    public function errno(): int {}
+
+    /** The message, or false when there is none. */
+    public function message(): string|false {}
+}
+
 /** eZ Publish's cluster file handler, natively: files chunked into MariaDB/MySQL, PostgreSQL or SQLite (ezdb), or plain files (ezfs). */
 class eZClusterFileHandler
 {
@@ -71,4 +89,36 @@ class eZClusterFileHandler
 
     /** Soft-deletes the bound file; returns whether a file was deleted. */
     public function delete(): bool {}
+
+    /* caches */
+
+    /**
+     * A valid cached file (mtime >= max($expiry, now - $ttl); null or negative disables a limit) is copied locally if
+     * needed and passed to $retrieveCallback($path, $mtime[, $extraData]), whose result is returned; an
+     * eZClusterFileFailure from it means expired (1) or "generate, do not store" (3). Otherwise exactly one process
+     * calls $generateCallback($path[, $extraData]) and stores its result (an array with content, binarydata, scope,
+     * datatype, store; or the binary data as a string); meanwhile the others get the stale copy at once, or, with
+     * none, wait for the new one at most until the generation times out (CacheGenerationTimeout), then take over.
+     * A null $generateCallback takes the lock and returns eZClusterFileFailure(2): the caller generates and calls
+     * storeCache(). False never generates.
+     */
+    public function processCache(?callable $retrieveCallback, callable|false|null $generateCallback = null, ?int $ttl = null, ?int $expiry = null, mixed $extraData = null): mixed {}
+
+    /** processCache() without generation: $callback's result, or null when the file is missing or expired. */
+    public function processFile(callable $callback, int|false|null $expiry = false, mixed $extraData = null): mixed {}
+
+    /** Stores generated data if this handler holds the generation lock and it was not taken over (then releases it); returns the content. */
+    public function storeCache(array|string $fileData): mixed {}
+
+    /** Takes the generation lock ("<path>.generating"): true, or the seconds until the other holder's lock times out. */
+    public function startCacheGeneration(): bool|int {}
+
+    /** Releases the generation lock; false when none was held or it was taken over. $rename is accepted for compatibility. */
+    public function endCacheGeneration(bool $rename = true): bool {}
+
+    /** Releases the generation lock if held. Never touches the cached file; harmless without a lock. */
+    public function abortCacheGeneration(): void {}
+
+    /** True while the lock is still this handler's (refreshing it); false when none is held or it was taken over. */
+    public function checkCacheGenerationTimeout(): bool {}
 }

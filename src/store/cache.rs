@@ -424,8 +424,11 @@ impl<'c> Caches<'c> {
         let mut other_generates: Option<Instant> = None;
         let mut wait_budget_end: Option<Instant> = None;
         loop {
+            // The stored version this pass looked at and found unusable.
+            let mut seen_mtime = None;
             if let Some(retrieve) = retrieve.as_deref_mut() {
                 let meta = self.cluster().metadata(name)?;
+                seen_mtime = meta.as_ref().map(|m| m.mtime);
                 if let Some(deadline) = other_generates.take() {
                     // Any live version will do while the new one is generated.
                     if let Some(meta) = &meta {
@@ -458,7 +461,10 @@ impl<'c> Caches<'c> {
                     Start::Acquired => {
                         // A generator may have stored a valid version between
                         // our look and our lock: serve that one instead.
-                        let fresh = self.cluster().metadata(name)?.is_some_and(|m| validity.accepts(&m));
+                        let fresh = self
+                            .cluster()
+                            .metadata(name)?
+                            .is_some_and(|m| Some(m.mtime) != seen_mtime && validity.accepts(&m));
                         if retrieve.is_some() && fresh {
                             self.abort_generation(name)?;
                             continue;
