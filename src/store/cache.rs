@@ -13,7 +13,6 @@
 //! one transaction.
 
 use std::collections::hash_map::RandomState;
-use std::fs;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -23,9 +22,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 
 use super::backend::{Backend, FileMeta, NewFile, Source};
-use super::cluster::{check_name, Cluster};
+use super::cluster::Cluster;
 use super::error::{Error, Result};
 use super::fs::write_atomically;
+use super::names::clean_path;
 use super::pool::with_backend;
 use super::settings::{Config, FileHandler};
 
@@ -258,7 +258,7 @@ impl<'c> Caches<'c> {
     /// wins. A lock wait or deadlock on the lock row means another process is
     /// busy with it: `Busy`, never an error.
     pub fn start_generation(&self, name: &str) -> Result<Start> {
-        check_name(name)?;
+        let name = &clean_path(name)?;
         if self.holds_lock(name) {
             return Ok(Start::Acquired);
         }
@@ -359,7 +359,8 @@ impl<'c> Caches<'c> {
             let (scope, datatype) = (data.scope.as_deref(), data.datatype.as_deref());
             return self.cluster().store_contents(name, &data.binary, scope, datatype).map(|()| true);
         };
-        let file = Cluster::new_file(name, data.scope.as_deref(), data.datatype.as_deref(), now())?;
+        let mut trunk = String::new();
+        let file = Cluster::new_file(name, &mut trunk, data.scope.as_deref(), data.datatype.as_deref(), now())?;
         let lock_name = format!("{name}{GENERATING_SUFFIX}");
         let chunk_size = self.config.chunk_size;
         let stored = self
@@ -368,22 +369,6 @@ impl<'c> Caches<'c> {
         let Some((_, mtime)) = stored else { return Ok(false) };
         write_local_copy(name, &data.binary, mtime)?;
         Ok(true)
-    }
-
-    /// Makes sure the local file `name` is the stored version `meta` (or a
-    /// later one), fetching it (atomically) when it is missing or differs.
-    /// Returns the mtime of the local version, `None` when the stored file
-    /// went away in between.
-    fn local_copy(&self, name: &str, meta: &FileMeta) -> Result<Option<i64>> {
-        if self.config.file_handler == FileHandler::Ezfs {
-            return Ok(Some(meta.mtime)); // the stored file is the local file
-        }
-        if let Ok(local) = fs::metadata(name) {
-            if local.len() == meta.size && mtime_of(&local) == Some(meta.mtime) {
-                return Ok(Some(meta.mtime));
-            }
-        }
-        Ok(self.cluster().fetch_to_file(name, name)?.map(|m| m.mtime))
     }
 
     /// Waits (polling) until the file `name` changes, its lock goes away, or
@@ -417,7 +402,7 @@ impl<'c> Caches<'c> {
         mut generator: Generator<'_, T>,
         validity: Validity,
     ) -> Result<Processed<T>> {
-        check_name(name)?;
+        let name = &clean_path(name)?;
         let timeout = Duration::from_secs(self.timeout() as u64);
         let mut no_cache = false;
         // Set while another process generates: until when to wait for it.
@@ -431,18 +416,16 @@ impl<'c> Caches<'c> {
                 seen_mtime = meta.as_ref().map(|m| m.mtime);
                 if let Some(deadline) = other_generates.take() {
                     // Any live version will do while the new one is generated.
-                    if let Some(meta) = &meta {
-                        if self.local_copy(name, meta)?.is_some() {
-                            if let Retrieved::Value(v) = retrieve(name, now())? {
-                                return Ok(Processed::Value(v));
-                            }
+                    if meta.is_some() && self.cluster().fetch_if_stale(name)?.is_some() {
+                        if let Retrieved::Value(v) = retrieve(name, now())? {
+                            return Ok(Processed::Value(v));
                         }
                     }
                     self.wait_for_generator(name, deadline)?;
                     continue;
                 }
-                if let Some(meta) = meta.filter(|m| validity.accepts(m)) {
-                    if let Some(mtime) = self.local_copy(name, &meta)? {
+                if meta.is_some_and(|m| validity.accepts(&m)) {
+                    if let Some(mtime) = self.cluster().fetch_if_stale(name)?.map(|m| m.mtime) {
                         match retrieve(name, mtime)? {
                             Retrieved::Value(v) => return Ok(Processed::Value(v)),
                             Retrieved::Failure(1) => {}
@@ -510,11 +493,6 @@ impl<'c> Caches<'c> {
             return Ok(Processed::Value(generated.result));
         }
     }
-}
-
-fn mtime_of(meta: &fs::Metadata) -> Option<i64> {
-    let modified = meta.modified().ok()?;
-    Some(modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64))
 }
 
 /// Writes the local copy of a version just stored, with its stored mtime
