@@ -66,15 +66,9 @@ fn scope_filter(scopes: Option<&Zval>, exclude: bool, arg: &str) -> PhpResult<Sc
     })
 }
 
-/// eZ's expiry rule: a file is expired when it is missing or deleted
-/// (`mtime` false or negative), older than `$expiry`, or, with a `$ttl`,
-/// older than `$curtime - $ttl`.
+/// eZ's expiry rule (see `store::cache::is_file_expired`) with a given `$expiry`.
 fn is_expired(mtime: Option<i64>, expiry: i64, curtime: i64, ttl: Option<i64>) -> bool {
-    match mtime {
-        None => true,
-        Some(m) if m < 0 => true,
-        Some(m) => m < ttl.map_or(expiry, |ttl| expiry.max(curtime - ttl)),
-    }
+    crate::store::cache::is_file_expired(mtime, Some(expiry), curtime, ttl)
 }
 
 /// Modification time of a local file, if there is one.

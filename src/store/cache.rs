@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 
 use super::backend::{Backend, FileMeta, NewFile, Source};
-use super::cluster::Cluster;
+use super::cluster::{now, Cluster};
 use super::error::{Error, Result};
 use super::fs::write_atomically;
 use super::names::clean_path;
@@ -94,10 +94,6 @@ pub fn is_file_expired(mtime: Option<i64>, expiry: Option<i64>, now: i64, ttl: O
         (Some(e), Some(t)) => Some(e.max(now - t)),
     };
     limit.is_some_and(|l| mtime < l)
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A token no other lock holder has: this process's random id and a counter.
