@@ -76,10 +76,13 @@ for b in mysql pgsql; do
     -d "ezcluster.db_name=${!name}" -d "ezcluster.db_user=${!user}" -d "ezcluster.db_password=${!pass}"
 done
 
+echo "== Rust: retries under real lock waits, deadlocks and refused connections"
+cargo_suite contention --test contention -- --test-threads=1
+
 echo
 echo "== Summary"
 total_p=0 total_f=0
-for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql; do
+for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql contention; do
   printf '  %-12s %4d passed, %d failed\n' "$suite" "${passed[$suite]:-0}" "${failed[$suite]:-0}"
   total_p=$(( total_p + ${passed[$suite]:-0} )); total_f=$(( total_f + ${failed[$suite]:-0} ))
 done

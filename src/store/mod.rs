@@ -28,6 +28,7 @@ pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
         FileHandler::Ezdb => {
             let mut attempt = 0;
             loop {
+                pool::count_connect_attempt();
                 let opened = match config.backend {
                     BackendKind::Sqlite => sqlite::SqliteConnection::open(config).map(boxed),
                     BackendKind::Mysql => mysql::MysqlConnection::connect(config).map(boxed),
