@@ -7,7 +7,9 @@ EXT        := target/release/libezcluster.so
 # into PHP's extension dir, to load with `extension=ezcluster`).
 EXT_DIR    := $(CURDIR)/build
 BUILD_PKGS := php8.2-cli php8.2-dev clang libclang-dev libmariadb-dev pkg-config
-TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl
+# PDO drivers: tests read the tables the way eZ Publish's own PHP code does.
+TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl \
+              php8.2-mysql php8.2-pgsql php8.2-sqlite3
 
 .PHONY: demo test build deps-build deps-test install clean docs
 

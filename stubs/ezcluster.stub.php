@@ -36,11 +36,47 @@ class eZClusterFileHandler
     /** Whether a (not deleted) file is stored under $path. */
     public function fileExists(string $path): bool {}
 
-    /** Soft-deletes $path (negative mtime, expired = 1); returns whether a file was deleted. */
-    public function fileDelete(string $path): bool {}
+    /** Soft-deletes (negative mtime, expired = 1) $path and everything under "$path/"; with $fnamePart true only what is under "$path/", with a string only names starting with "$path/$fnamePart". Returns whether anything was deleted. */
+    public function fileDelete(string $path, string|bool $fnamePart = false): bool {}
+
+    /** Soft-deletes every file matching the shell wildcard ("*" also crosses "/", "?", "[a-z]", "[!a-z]", "{a,b}"; every other character, "%", "_" and "\" included, is literal); returns how many. */
+    public function fileDeleteByWildcard(string $wildcard): int {}
+
+    /** For each directory, soft-deletes the files under "$commonPath/$dir/$commonSuffix" (view and template-block caches: the group with that name_trunk); returns how many. */
+    public function fileDeleteByDirList(array $dirList, string $commonPath, string $commonSuffix): int {}
+
+    /** Removes the local copy of $path, not the stored file (nothing to do with ezfs). */
+    public function fileDeleteLocal(string $path): void {}
+
+    /** Copies a stored file to $dstPath on the database server, replacing it atomically; false when the source does not exist. */
+    public function fileCopy(string $srcPath, string $dstPath): bool {}
+
+    /** Same as fileCopy: stored files cannot be linked. */
+    public function fileLinkCopy(string $srcPath, string $dstPath, bool $symLink = false): bool {}
+
+    /** Moves a stored file to $dstPath; false when the source does not exist. */
+    public function fileMove(string $srcPath, string $dstPath): bool {}
 
     /** Names of all stored files; only those with $scopes, or all but those when $excludeScopes is true. */
     public function getFileList(array|false $scopes = false, bool $excludeScopes = false): array {}
+
+    /** Names of soft-deleted files: at most $limit, only those of $scopes, and with $expiry only those whose mtime is older. */
+    public static function fetchExpiredItems(array|false $scopes = false, int|false $limit = false, int|false $expiry = false): array {}
+
+    /** Removes up to $limit soft-deleted files for good (only those of $scopes; with $expiry only those whose mtime is older); returns how many. */
+    public static function purgeExpired(int $limit = 1000, int|false $expiry = false, array|false $scopes = false): int {}
+
+    /** eZ's expiry rule: true when $mtime is false or negative, older than $expiry, or with a $ttl older than $curtime - $ttl. */
+    public static function isFileExpired(string $fname, int|false $mtime, int $expiry, int $curtime, ?int $ttl): bool {}
+
+    /** Whether files must be copied into the store to be seen by every node (true for ezdb). */
+    public function requiresClusterizing(): bool {}
+
+    /** Whether deleted files stay until purged (true for ezdb). */
+    public function requiresPurge(): bool {}
+
+    /** Whether processCache can serve stale content while one process regenerates it (true for ezdb). */
+    public function hasStaleCacheSupport(): bool {}
 
     /** (Re)loads the bound file's metadata; returns whether the file exists. */
     public function loadMetaData(bool $force = false): bool {}
@@ -63,12 +99,36 @@ class eZClusterFileHandler
     /** Stores $contents as the bound file; with $storeLocally also writes the local copy. */
     public function storeContents(string $contents, string|false $scope = false, string|false $datatype = false, bool $storeLocally = false): void {}
 
-    /** Copies the bound file to local disk; returns its path, or false when it is not stored. */
+    /** Copies the bound file to local disk (atomically, with the stored mtime) unless a current copy is there or $noLocalCache; returns its path, or false when it is not stored. */
     public function fetch(bool $noLocalCache = false): string|false {}
+
+    /** Copies the bound file to a new uniquely named local file (ezfs: the file itself); returns that path, or false. */
+    public function fetchUnique(): string|false {}
 
     /** The bound file's contents, or false when it is not stored. */
     public function fetchContents(): string|false {}
 
-    /** Soft-deletes the bound file; returns whether a file was deleted. */
+    /** Soft-deletes the bound file and everything under it; returns whether anything was deleted. */
     public function delete(): bool {}
+
+    /** Removes the bound file's local copy, not the stored file. */
+    public function deleteLocal(): void {}
+
+    /** Moves the bound file to $dstPath (the handler stays bound to the old path); false when it does not exist. */
+    public function move(string $dstPath): bool {}
+
+    /** Removes for good the soft-deleted files under the bound path, then the bound file if soft-deleted: $max (default 100) per batch, $printCallback($path, $count) after each, $microsleep microseconds between; with $expiry only files whose mtime is older. */
+    public function purge(callable|false $printCallback = false, int|false $microsleep = false, int|false $max = false, int|false $expiry = false): void {}
+
+    /** Sends the bound file, or $length bytes from $offset, to the output as it streams from the store; false when it does not exist. */
+    public function passthrough(int $offset = 0, int|false $length = false): bool {}
+
+    /** Whether the bound file is expired by isFileExpired's rule, judged by its stored mtime (a missing file is expired). */
+    public function isExpired(int $expiry, int $curtime, ?int $ttl = null): bool {}
+
+    /** The same rule, judged by the mtime of the local copy (none: expired). */
+    public function isLocalFileExpired(int $expiry, int $curtime, ?int $ttl = null): bool {}
+
+    /** The same rule, judged by the stored mtime read from the database now. */
+    public function isDBFileExpired(int $expiry, int $curtime, ?int $ttl = null): bool {}
 }

@@ -6,8 +6,8 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 
 use super::{settings, to_php, type_error};
-use crate::store::cluster::Cluster;
-use crate::store::{Config, FileMeta, ScopeFilter};
+use crate::store::cluster::{Cluster, Subtree};
+use crate::store::{Config, Error, FetchSink, FileMeta, ScopeFilter};
 
 #[php_class]
 #[php(name = "eZClusterFileHandler")]
@@ -47,6 +47,80 @@ fn optional_strings(value: Option<&Zval>, arg: &str) -> PhpResult<Option<Vec<Str
     array.values().map(|v| v.string().ok_or_else(error)).collect::<PhpResult<Vec<_>>>().map(Some)
 }
 
+/// An `int|false` argument.
+fn optional_int(value: Option<&Zval>, arg: &str) -> PhpResult<Option<i64>> {
+    match value {
+        None => Ok(None),
+        Some(z) if z.is_null() || z.is_false() => Ok(None),
+        Some(z) => z.long().map(Some).ok_or_else(|| type_error(format!("{arg} must be of type int|false"))),
+    }
+}
+
+/// eZ's `$scopes` / `$excludeScopes` pair as a filter.
+fn scope_filter(scopes: Option<&Zval>, exclude: bool, arg: &str) -> PhpResult<ScopeFilter> {
+    Ok(match optional_strings(scopes, arg)? {
+        None => ScopeFilter::All,
+        Some(s) if exclude => ScopeFilter::Except(s),
+        Some(s) => ScopeFilter::Only(s),
+    })
+}
+
+/// eZ's expiry rule: a file is expired when it is missing or deleted
+/// (`mtime` false or negative), older than `$expiry`, or, with a `$ttl`,
+/// older than `$curtime - $ttl`.
+fn is_expired(mtime: Option<i64>, expiry: i64, curtime: i64, ttl: Option<i64>) -> bool {
+    match mtime {
+        None => true,
+        Some(m) if m < 0 => true,
+        Some(m) => m < ttl.map_or(expiry, |ttl| expiry.max(curtime - ttl)),
+    }
+}
+
+/// Modification time of a local file, if there is one.
+fn local_mtime(path: &str) -> Option<i64> {
+    let modified = std::fs::metadata(path).ok().filter(|m| m.is_file())?.modified().ok()?;
+    modified.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
+}
+
+fn remove_local(path: &str) -> PhpResult<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(to_php(Error::io(path, e))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes a fetched file, or the `[offset, offset + length)` part of it,
+/// to PHP's output (through output buffering, as `echo` would).
+struct OutputSink {
+    skip: u64,
+    remaining: u64,
+    started: bool,
+}
+
+impl FetchSink for OutputSink {
+    fn begin(&mut self, _: &FileMeta) -> crate::store::Result<()> {
+        // Bytes already sent cannot be taken back: a retried fetch must fail.
+        if self.started {
+            return Err(Error::Sink(std::io::Error::other("the connection failed after output had started")));
+        }
+        Ok(())
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> crate::store::Result<()> {
+        let start = self.skip.min(bytes.len() as u64) as usize;
+        self.skip -= start as u64;
+        let end = start + ((bytes.len() - start) as u64).min(self.remaining) as usize;
+        if end > start {
+            self.started = true;
+            self.remaining -= (end - start) as u64;
+            if ext_php_rs::zend::output_write(&bytes[start..end]) != end - start {
+                return Err(Error::Sink(std::io::Error::other("PHP output failed")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Binary-safe bytes of a string argument.
 fn bytes_arg<'a>(value: &'a Zval, arg: &str) -> PhpResult<&'a [u8]> {
     value.zend_str().map(|s| s.as_bytes()).ok_or_else(|| type_error(format!("{arg} must be of type string")))
@@ -79,10 +153,8 @@ impl ClusterFileHandler {
     #[php(optional = file_path)]
     pub fn instance(file_path: Option<&Zval>) -> PhpResult<Self> {
         let path = optional_str(file_path, "eZClusterFileHandler::instance(): Argument #1 ($filePath)")?;
-        if let Some(p) = path {
-            crate::store::cluster::check_name(p).map_err(to_php)?;
-        }
-        Ok(ClusterFileHandler { path: path.map(str::to_string), meta: None })
+        let path = path.map(crate::store::names::clean_path).transpose().map_err(to_php)?;
+        Ok(ClusterFileHandler { path, meta: None })
     }
 
     /// Overrides settings for this request, with eZ's `[ClusteringSettings]`
@@ -148,21 +220,127 @@ impl ClusterFileHandler {
         Ok(Cluster::new(&*config()?).metadata(path).map_err(to_php)?.is_some())
     }
 
-    /// Soft delete (negative mtime, expired = 1). Returns whether a file was deleted.
-    pub fn file_delete(&self, path: &str) -> PhpResult<bool> {
-        Cluster::new(&*config()?).delete(path).map_err(to_php)
+    /// Soft-deletes (negative mtime, expired = 1) `$path` and everything
+    /// under `$path/`; with `$fnamePart` true only what is under `$path/`,
+    /// with a string only names starting with `$path/$fnamePart`. Returns
+    /// whether anything was deleted.
+    #[php(optional = fname_part)]
+    pub fn file_delete(&self, path: &str, fname_part: Option<&Zval>) -> PhpResult<bool> {
+        let part = match fname_part {
+            None => None,
+            Some(z) if z.is_null() || z.is_false() => None,
+            Some(z) if z.is_true() => Some(None),
+            Some(z) => Some(Some(z.str().ok_or_else(|| {
+                type_error("fileDelete(): Argument #2 ($fnamePart) must be of type string|bool".into())
+            })?)),
+        };
+        let subtree = match part {
+            None => Subtree::PathAndChildren,
+            Some(None) => Subtree::Children,
+            Some(Some(p)) => Subtree::ChildrenStartingWith(p),
+        };
+        Ok(Cluster::new(&*config()?).delete_tree(path, subtree).map_err(to_php)? > 0)
+    }
+
+    /// Soft-deletes every file matching the shell wildcard (`*`, `?`,
+    /// `[...]`, `{a,b}`); returns how many.
+    pub fn file_delete_by_wildcard(&self, wildcard: &str) -> PhpResult<i64> {
+        Ok(Cluster::new(&*config()?).delete_by_wildcard(wildcard).map_err(to_php)? as i64)
+    }
+
+    /// Soft-deletes, for each directory, the files under
+    /// `$commonPath/$dir/$commonSuffix`; returns how many.
+    pub fn file_delete_by_dir_list(&self, dir_list: &Zval, common_path: &str, common_suffix: &str) -> PhpResult<i64> {
+        let dirs = optional_strings(Some(dir_list), "fileDeleteByDirList(): Argument #1 ($dirList)")?
+            .ok_or_else(|| type_error("fileDeleteByDirList(): Argument #1 ($dirList) must be of type array".into()))?;
+        let config = config()?;
+        let cluster = Cluster::new(&config);
+        Ok(cluster.delete_by_dir_list(&dirs, common_path, common_suffix).map_err(to_php)? as i64)
+    }
+
+    /// Removes the local copy of `$path` (not the stored file). With ezfs the
+    /// local file is the stored file, so nothing happens.
+    pub fn file_delete_local(&self, path: &str) -> PhpResult<()> {
+        let path = crate::store::names::clean_path(path).map_err(to_php)?;
+        if config()?.file_handler == crate::store::FileHandler::Ezfs {
+            return Ok(());
+        }
+        remove_local(&path)
+    }
+
+    /// Copies a stored file to `$dstPath`; false when the source is missing.
+    pub fn file_copy(&self, src_path: &str, dst_path: &str) -> PhpResult<bool> {
+        Cluster::new(&*config()?).copy(src_path, dst_path, false).map_err(to_php)
+    }
+
+    /// Same as fileCopy: stored files cannot be linked.
+    #[php(optional = sym_link)]
+    pub fn file_link_copy(&self, src_path: &str, dst_path: &str, sym_link: Option<bool>) -> PhpResult<bool> {
+        let _ = sym_link;
+        self.file_copy(src_path, dst_path)
+    }
+
+    /// Moves a stored file to `$dstPath`; false when the source is missing.
+    pub fn file_move(&self, src_path: &str, dst_path: &str) -> PhpResult<bool> {
+        Cluster::new(&*config()?).copy(src_path, dst_path, true).map_err(to_php)
     }
 
     /// Names of all stored files, optionally only those of `$scopes`, or all
     /// but those when `$excludeScopes` is true.
     #[php(optional = scopes)]
     pub fn get_file_list(&self, scopes: Option<&Zval>, exclude_scopes: Option<bool>) -> PhpResult<Vec<String>> {
-        let filter = match optional_strings(scopes, "getFileList(): Argument #1 ($scopes)")? {
-            None => ScopeFilter::All,
-            Some(s) if exclude_scopes.unwrap_or(false) => ScopeFilter::Except(s),
-            Some(s) => ScopeFilter::Only(s),
-        };
+        let filter = scope_filter(scopes, exclude_scopes.unwrap_or(false), "getFileList(): Argument #1 ($scopes)")?;
         Cluster::new(&*config()?).list(&filter).map_err(to_php)
+    }
+
+    /// Names of soft-deleted files (at most `$limit`; with `$expiry`, only
+    /// those whose mtime is older), for purge tools.
+    #[php(optional = scopes)]
+    pub fn fetch_expired_items(scopes: Option<&Zval>, limit: Option<&Zval>, expiry: Option<&Zval>) -> PhpResult<Vec<String>> {
+        let filter = scope_filter(scopes, false, "fetchExpiredItems(): Argument #1 ($scopes)")?;
+        let limit = optional_int(limit, "fetchExpiredItems(): Argument #2 ($limit)")?;
+        let expiry = optional_int(expiry, "fetchExpiredItems(): Argument #3 ($expiry)")?;
+        let config = config()?;
+        let cluster = Cluster::new(&config);
+        cluster.expired_names(&filter, limit.map(|l| l.max(0) as u64), expiry).map_err(to_php)
+    }
+
+    /// Removes up to `$limit` soft-deleted files for good (with `$expiry`,
+    /// only those whose mtime is older); returns how many.
+    #[php(optional = limit)]
+    pub fn purge_expired(limit: Option<i64>, expiry: Option<&Zval>, scopes: Option<&Zval>) -> PhpResult<i64> {
+        let limit = limit.unwrap_or(1000);
+        if limit < 1 {
+            return Err(to_php(Error::InvalidArgument("purgeExpired(): Argument #1 ($limit) must be at least 1".into())));
+        }
+        let expiry = optional_int(expiry, "purgeExpired(): Argument #2 ($expiry)")?;
+        let filter = scope_filter(scopes, false, "purgeExpired(): Argument #3 ($scopes)")?;
+        let config = config()?;
+        let cluster = Cluster::new(&config);
+        let names = cluster.expired_names(&filter, Some(limit as u64), expiry).map_err(to_php)?;
+        Ok(cluster.purge_names(&names).map_err(to_php)? as i64)
+    }
+
+    /// eZ's expiry rule, for any mtime: true when `$mtime` is false or
+    /// negative, or older than `$expiry`, or (with a `$ttl`) than `$curtime - $ttl`.
+    pub fn is_file_expired(fname: &Zval, mtime: &Zval, expiry: i64, curtime: i64, ttl: Option<i64>) -> bool {
+        let _ = fname; // the database variant decides by mtime alone
+        is_expired(mtime.long(), expiry, curtime, ttl)
+    }
+
+    /// Whether files must be copied into the store (true for ezdb).
+    pub fn requires_clusterizing(&self) -> PhpResult<bool> {
+        Ok(config()?.file_handler == crate::store::FileHandler::Ezdb)
+    }
+
+    /// Whether deleted files stay until purged (true for ezdb).
+    pub fn requires_purge(&self) -> PhpResult<bool> {
+        self.requires_clusterizing()
+    }
+
+    /// Whether processCache can serve stale content while regenerating (ezdb).
+    pub fn has_stale_cache_support(&self) -> PhpResult<bool> {
+        self.requires_clusterizing()
     }
 
     // ---- on the bound file ----
@@ -239,14 +417,29 @@ impl ClusterFileHandler {
         Ok(())
     }
 
-    /// Copies the bound file to local disk; returns its path, or false.
+    /// Copies the bound file to local disk unless a current local copy
+    /// exists (always with `$noLocalCache`); returns its path, or false.
     #[php(optional = no_local_cache)]
     pub fn fetch(&mut self, no_local_cache: Option<bool>) -> PhpResult<Zval> {
-        let _ = no_local_cache; // local copies are always refreshed
         let path = self.bound()?.to_string();
-        let found = Cluster::new(&*config()?).fetch_to_file(&path, &path).map_err(to_php)?;
+        let config = config()?;
+        let cluster = Cluster::new(&config);
+        let found = if no_local_cache.unwrap_or(false) {
+            cluster.fetch_to_file(&path, &path)
+        } else {
+            cluster.fetch_if_stale(&path)
+        }
+        .map_err(to_php)?;
         self.meta = Some(found.clone());
         Ok(if found.is_some() { bytes_zval(path.as_bytes()) } else { false_zval() })
+    }
+
+    /// Copies the bound file to a new, uniquely named local file; returns
+    /// that path (delete it with fileDeleteLocal), or false.
+    pub fn fetch_unique(&mut self) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        let unique = Cluster::new(&*config()?).fetch_unique(&path).map_err(to_php)?;
+        Ok(unique.map_or_else(false_zval, |u| bytes_zval(u.as_bytes())))
     }
 
     pub fn fetch_contents(&mut self) -> PhpResult<Zval> {
@@ -255,9 +448,92 @@ impl ClusterFileHandler {
         Ok(found.map_or_else(false_zval, |bytes| bytes_zval(&bytes)))
     }
 
+    /// Soft-deletes the bound file and everything under it (as a directory).
     pub fn delete(&mut self) -> PhpResult<bool> {
         let path = self.bound()?.to_string();
         self.meta = None;
-        Cluster::new(&*config()?).delete(&path).map_err(to_php)
+        Ok(Cluster::new(&*config()?).delete_tree(&path, Subtree::PathAndChildren).map_err(to_php)? > 0)
+    }
+
+    /// Removes the bound file's local copy (not the stored file).
+    pub fn delete_local(&self) -> PhpResult<()> {
+        self.file_delete_local(self.bound()?)
+    }
+
+    /// Moves the bound file to `$dstPath`; false when it does not exist.
+    #[php(name = "move")]
+    pub fn move_to(&mut self, dst_path: &str) -> PhpResult<bool> {
+        let path = self.bound()?.to_string();
+        self.meta = None;
+        Cluster::new(&*config()?).copy(&path, dst_path, true).map_err(to_php)
+    }
+
+    /// Removes for good the soft-deleted files under the bound path and then
+    /// the bound file itself if it is soft-deleted, `$max` (default 100) per
+    /// batch, calling `$printCallback($path, $count)` after each batch and
+    /// sleeping `$microsleep` microseconds between batches. With `$expiry`
+    /// only files whose mtime is older are removed.
+    #[php(optional = print_callback)]
+    pub fn purge(&mut self, print_callback: Option<&Zval>, microsleep: Option<&Zval>, max: Option<&Zval>, expiry: Option<&Zval>) -> PhpResult<()> {
+        let path = self.bound()?.to_string();
+        let callback = print_callback.filter(|z| !z.is_false() && !z.is_null());
+        if callback.is_some_and(|c| !c.is_callable()) {
+            return Err(type_error("purge(): Argument #1 ($printCallback) must be a valid callback or false".into()));
+        }
+        let microsleep = optional_int(microsleep, "purge(): Argument #2 ($microsleep)")?.unwrap_or(0).max(0) as u64;
+        let max = optional_int(max, "purge(): Argument #3 ($max)")?.unwrap_or(100).max(1) as u64;
+        let expiry = optional_int(expiry, "purge(): Argument #4 ($expiry)")?;
+        let config = config()?;
+        let cluster = Cluster::new(&config);
+        self.meta = None;
+        loop {
+            let purged = cluster.purge_batch(&path, max, expiry).map_err(to_php)?;
+            if purged.is_empty() {
+                return Ok(());
+            }
+            if let Some(cb) = callback {
+                let count = purged.len() as i64;
+                cb.try_call(vec![&path, &count])?;
+            }
+            if microsleep > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(microsleep));
+            }
+        }
+    }
+
+    /// Sends the bound file (or `$length` bytes of it from `$offset`) to the
+    /// output, streamed chunk by chunk. Returns false when it does not exist.
+    #[php(optional = offset)]
+    pub fn passthrough(&mut self, offset: Option<i64>, length: Option<&Zval>) -> PhpResult<bool> {
+        let path = self.bound()?.to_string();
+        let offset = offset.unwrap_or(0);
+        let length = optional_int(length, "passthrough(): Argument #2 ($length)")?;
+        if offset < 0 || length.is_some_and(|l| l < 0) {
+            return Err(to_php(Error::InvalidArgument("passthrough(): offset and length must not be negative".into())));
+        }
+        let mut sink = OutputSink { skip: offset as u64, remaining: length.map_or(u64::MAX, |l| l as u64), started: false };
+        let found = Cluster::new(&*config()?).fetch_into(&path, &mut sink).map_err(to_php)?;
+        Ok(found.is_some())
+    }
+
+    /// Whether the bound file is expired by eZ's rule (see isFileExpired),
+    /// judged by its stored mtime (missing counts as expired).
+    #[php(optional = ttl)]
+    pub fn is_expired(&mut self, expiry: i64, curtime: i64, ttl: Option<i64>) -> PhpResult<bool> {
+        let mtime = self.loaded_meta()?.map(|m| m.mtime);
+        Ok(is_expired(mtime, expiry, curtime, ttl))
+    }
+
+    /// Same rule, judged by the mtime of the local copy.
+    #[php(optional = ttl)]
+    pub fn is_local_file_expired(&self, expiry: i64, curtime: i64, ttl: Option<i64>) -> PhpResult<bool> {
+        Ok(is_expired(local_mtime(self.bound()?), expiry, curtime, ttl))
+    }
+
+    /// Same rule, judged by the stored mtime read now from the database.
+    #[php(optional = ttl)]
+    pub fn is_db_file_expired(&mut self, expiry: i64, curtime: i64, ttl: Option<i64>) -> PhpResult<bool> {
+        self.load_meta_data(Some(true))?;
+        self.is_expired(expiry, curtime, ttl)
     }
 }

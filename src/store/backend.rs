@@ -67,7 +67,20 @@ pub trait Backend: Send {
     /// Soft delete. Returns whether a live file was deleted.
     fn delete(&mut self, name: &str) -> Result<bool>;
     /// Names of live files, optionally only (or all but) those with the given scopes.
-    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>>;
+    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>> {
+        let rows = self.names(&NameQuery::live(NameMatch::Prefix("")))?;
+        Ok(rows.into_iter().filter(|m| scopes.accepts(&m.scope)).map(|m| m.name).collect())
+    }
+    /// Metadata of the files `query` selects, in name order.
+    fn names(&mut self, query: &NameQuery) -> Result<Vec<FileMeta>>;
+    /// Soft-deletes every live file of `names` in one transaction; returns how many.
+    fn delete_many(&mut self, names: &[String]) -> Result<u64>;
+    /// Removes for good those of `names` that are soft-deleted (a file stored
+    /// again meanwhile is left alone); returns how many.
+    fn purge(&mut self, names: &[String]) -> Result<u64>;
+    /// Copies the live file `from` to `to` (replacing it atomically), or moves
+    /// it when `remove_source`. `Ok(false)` when `from` does not exist.
+    fn copy(&mut self, from: &str, to: &str, remove_source: bool) -> Result<bool>;
 }
 
 #[derive(Clone, Debug, Default)]
@@ -86,6 +99,45 @@ impl ScopeFilter {
             ScopeFilter::Except(s) => !s.iter().any(|x| x == scope),
         }
     }
+}
+
+/// Which rows a name query selects. Matching is exact and case-sensitive on
+/// every backend: `%`, `_` and `\\` in a prefix are data, never patterns.
+#[derive(Clone, Copy, Debug)]
+pub enum NameMatch<'a> {
+    /// Names starting with this string (`""`: every name).
+    Prefix(&'a str),
+    /// Rows whose `name_trunk` is exactly this (a group of cache variants).
+    Trunk(&'a str),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct NameQuery<'a> {
+    pub matching: NameMatch<'a>,
+    /// Soft-deleted rows instead of live ones.
+    pub deleted: bool,
+    /// Only rows whose `ABS(mtime)` is below this (purge's `$expiry`).
+    pub older_than: Option<i64>,
+    pub limit: Option<u64>,
+}
+
+impl<'a> NameQuery<'a> {
+    pub fn live(matching: NameMatch<'a>) -> Self {
+        NameQuery { matching, deleted: false, older_than: None, limit: None }
+    }
+}
+
+/// A `LIKE` pattern (escape character `!`) matching names that start with `prefix`.
+pub fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// `name_hash`: md5 of the name as lowercase hex, as eZ Publish computes it.
@@ -129,8 +181,17 @@ pub trait SqlConnection: Send {
     fn select_joined(&mut self, hash: &str, row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()>;
     /// `mtime = -ABS(mtime), expired = 1` on a live file; returns rows changed.
     fn soft_delete(&mut self, hash: &str) -> Result<u64>;
-    /// (name, scope) of every live file.
-    fn select_live_names(&mut self, row: &mut dyn FnMut(String, String)) -> Result<()>;
+    /// The rows `query` selects, in name order.
+    fn select_names(&mut self, query: &NameQuery, row: &mut dyn FnMut(FileMeta)) -> Result<()>;
+    /// The `ezdbfile` row, locked against concurrent writers until the
+    /// transaction ends (so a copy reads one version of the file).
+    fn lock_meta(&mut self, hash: &str) -> Result<Option<FileMeta>>;
+    /// Deletes the `ezdbfile` row if it is soft-deleted; returns rows deleted.
+    fn delete_deleted_meta(&mut self, hash: &str) -> Result<u64>;
+    /// Copies the chunk rows of `from` to `to`, on the server.
+    fn copy_chunks(&mut self, from: &str, to: &str) -> Result<()>;
+    /// Hands the chunk rows of `from` over to `to`, on the server.
+    fn move_chunks(&mut self, from: &str, to: &str) -> Result<()>;
 }
 
 /// `Backend` for any `SqlConnection`.
@@ -238,14 +299,60 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
         Ok(self.conn.soft_delete(&name_hash(name))? > 0)
     }
 
-    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>> {
-        let mut names = Vec::new();
-        self.conn.select_live_names(&mut |name, scope| {
-            if scopes.accepts(&scope) {
-                names.push(name);
+    fn names(&mut self, query: &NameQuery) -> Result<Vec<FileMeta>> {
+        let mut rows = Vec::new();
+        self.conn.select_names(query, &mut |m| rows.push(m))?;
+        Ok(rows)
+    }
+
+    fn delete_many(&mut self, names: &[String]) -> Result<u64> {
+        self.transaction(|conn| {
+            names.iter().try_fold(0, |n, name| Ok(n + conn.soft_delete(&name_hash(name))?))
+        })
+    }
+
+    fn purge(&mut self, names: &[String]) -> Result<u64> {
+        self.transaction(|conn| {
+            let mut purged = 0;
+            for name in names {
+                let hash = name_hash(name);
+                // The row goes first, and only while it is soft-deleted: a
+                // file stored again since the caller listed it keeps its chunks.
+                if conn.delete_deleted_meta(&hash)? > 0 {
+                    conn.delete_chunks(&hash)?;
+                    purged += 1;
+                }
             }
-        })?;
-        names.sort();
-        Ok(names)
+            Ok(purged)
+        })
+    }
+
+    fn copy(&mut self, from: &str, to: &str, remove_source: bool) -> Result<bool> {
+        if from == to {
+            return self.metadata(from).map(|m| m.is_some());
+        }
+        let (from_hash, to_hash) = (name_hash(from), name_hash(to));
+        self.transaction(|conn| {
+            let Some(source) = conn.lock_meta(&from_hash)?.filter(|m| !m.is_deleted()) else {
+                return Ok(false);
+            };
+            let trunk = super::names::name_trunk(to, &source.scope);
+            let target = NewFile {
+                name: to,
+                name_trunk: &trunk,
+                datatype: &source.datatype,
+                scope: &source.scope,
+                mtime: source.mtime,
+            };
+            conn.upsert_meta(&to_hash, &target, source.size)?;
+            conn.delete_chunks(&to_hash)?;
+            if remove_source {
+                conn.move_chunks(&from_hash, &to_hash)?;
+                conn.soft_delete(&from_hash)?;
+            } else {
+                conn.copy_chunks(&from_hash, &to_hash)?;
+            }
+            Ok(true)
+        })
     }
 }

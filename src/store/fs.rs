@@ -6,7 +6,7 @@ use std::io::{self, Read, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::backend::{read_chunk, Backend, FetchSink, FileMeta, NewFile, ScopeFilter, Source};
+use super::backend::{read_chunk, Backend, FetchSink, FileMeta, NameMatch, NameQuery, NewFile, Source};
 use super::error::{Error, Result};
 use super::mime;
 
@@ -43,7 +43,8 @@ impl FsBackend {
     fn walk(&self, dir: &Path, prefix: &str, names: &mut Vec<String>) -> Result<()> {
         let entries = match fs::read_dir(dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            // No such directory (or a file by that name): nothing under it.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(()),
             Err(e) => return Err(Error::io(dir.display(), e)),
         };
         for entry in entries {
@@ -88,7 +89,7 @@ pub fn write_atomically(dest: &Path, fill: impl FnOnce(&mut File) -> Result<bool
     result
 }
 
-fn unique() -> u64 {
+pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64);
@@ -164,19 +165,72 @@ impl Backend for FsBackend {
         let path = self.path(name);
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            // A directory is no file; `delete_tree` removes what is under it.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::IsADirectory) => Ok(false),
             Err(e) => Err(Error::io(path.display(), e)),
         }
     }
 
-    fn list(&mut self, scopes: &ScopeFilter) -> Result<Vec<String>> {
-        // Plain files carry no scope: only an unfiltered list can name them.
-        if !scopes.accepts("") {
+    fn names(&mut self, query: &NameQuery) -> Result<Vec<FileMeta>> {
+        // Files are deleted for real: there are no soft-deleted ones to list.
+        if query.deleted {
             return Ok(Vec::new());
         }
         let mut names = Vec::new();
-        self.walk(&self.root.clone(), "", &mut names)?;
+        match query.matching {
+            // Walk only the deepest directory the prefix names.
+            NameMatch::Prefix(prefix) => {
+                let dir = prefix.rfind('/').map_or("", |i| &prefix[..=i]);
+                self.walk(&self.path(dir), dir, &mut names)?;
+                names.retain(|n| n.starts_with(prefix));
+            }
+            // A plain file is its own trunk.
+            NameMatch::Trunk(name) => names.push(name.to_string()),
+        }
         names.sort();
-        Ok(names)
+        let mut rows = Vec::new();
+        for name in names {
+            let Some(meta) = self.metadata(&name)? else { continue };
+            if query.older_than.is_some_and(|t| meta.mtime >= t) {
+                continue;
+            }
+            rows.push(meta);
+            if query.limit.is_some_and(|l| rows.len() as u64 >= l) {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+
+    fn delete_many(&mut self, names: &[String]) -> Result<u64> {
+        names.iter().try_fold(0, |n, name| Ok(n + u64::from(self.delete(name)?)))
+    }
+
+    fn purge(&mut self, _names: &[String]) -> Result<u64> {
+        Ok(0)
+    }
+
+    fn copy(&mut self, from: &str, to: &str, remove_source: bool) -> Result<bool> {
+        let (source, target) = (self.path(from), self.path(to));
+        if !source.is_file() {
+            return Ok(false);
+        }
+        if from == to {
+            return Ok(true);
+        }
+        if remove_source {
+            if let Some(dir) = target.parent() {
+                fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+            }
+            fs::rename(&source, &target).map_err(|e| Error::io(target.display(), e))?;
+            return Ok(true);
+        }
+        let mut input = File::open(&source).map_err(|e| Error::io(source.display(), e))?;
+        let modified = input.metadata().and_then(|m| m.modified()).map_err(|e| Error::io(source.display(), e))?;
+        write_atomically(&target, |out| {
+            io::copy(&mut input, out).map_err(|e| Error::io(target.display(), e))?;
+            out.set_modified(modified).map_err(|e| Error::io(target.display(), e))?;
+            Ok(true)
+        })
     }
 }

@@ -8,12 +8,14 @@ pub mod error;
 pub mod fs;
 pub mod mime;
 pub mod mysql;
+pub mod names;
 pub mod pgsql;
 pub mod pool;
 pub mod settings;
 pub mod sqlite;
+pub mod wildcard;
 
-pub use backend::{name_hash, Backend, FetchSink, FileMeta, NewFile, ScopeFilter, Source};
+pub use backend::{name_hash, Backend, FetchSink, FileMeta, NameMatch, NameQuery, NewFile, ScopeFilter, Source};
 pub use error::{Error, Result};
 pub use settings::{BackendKind, Config, FileHandler};
 

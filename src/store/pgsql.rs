@@ -10,7 +10,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, SimpleQueryMessage, Statement};
 
-use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::backend::{like_prefix, FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -69,7 +69,20 @@ const SELECT_JOINED: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f
  ORDER BY d.\"offset\"";
 const SOFT_DELETE: &str = "UPDATE ezdbfile SET mtime = -ABS(mtime), expired = 1
  WHERE name_hash = $1 AND expired = 0 AND mtime >= 0";
-const SELECT_LIVE_NAMES: &str = "SELECT name, scope FROM ezdbfile WHERE expired = 0 AND mtime >= 0";
+const SELECT_BY_PREFIX: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired
+ FROM ezdbfile f WHERE f.name LIKE $1 ESCAPE '!'
+   AND ((f.expired = 0 AND f.mtime >= 0) <> $2) AND ABS(f.mtime::BIGINT) < $3::BIGINT
+ ORDER BY f.name LIMIT $4::BIGINT";
+const SELECT_BY_TRUNK: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired
+ FROM ezdbfile f WHERE f.name_trunk = $1
+   AND ((f.expired = 0 AND f.mtime >= 0) <> $2) AND ABS(f.mtime::BIGINT) < $3::BIGINT
+ ORDER BY f.name LIMIT $4::BIGINT";
+const LOCK_META: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired
+ FROM ezdbfile f WHERE f.name_hash = $1 FOR UPDATE";
+const DELETE_DELETED_META: &str = "DELETE FROM ezdbfile WHERE name_hash = $1 AND (expired <> 0 OR mtime < 0)";
+const COPY_CHUNKS: &str = "INSERT INTO ezdbfile_data (name_hash, \"offset\", filedata)
+ SELECT $1::VARCHAR, \"offset\", filedata FROM ezdbfile_data WHERE name_hash = $2";
+const MOVE_CHUNKS: &str = "UPDATE ezdbfile_data SET name_hash = $1 WHERE name_hash = $2";
 
 pub struct PgsqlConnection {
     client: Client,
@@ -239,12 +252,37 @@ impl SqlConnection for PgsqlConnection {
         self.execute(SOFT_DELETE, &[&hash])
     }
 
-    fn select_live_names(&mut self, on_row: &mut dyn FnMut(String, String)) -> Result<()> {
-        let statement = self.prepared(SELECT_LIVE_NAMES)?;
-        let mut rows = self.client.query_raw(&statement, std::iter::empty::<&str>()).map_err(db_error)?;
+    fn select_names(&mut self, query: &NameQuery, on_row: &mut dyn FnMut(FileMeta)) -> Result<()> {
+        let (sql, key) = match query.matching {
+            NameMatch::Prefix(p) => (SELECT_BY_PREFIX, like_prefix(p)),
+            NameMatch::Trunk(t) => (SELECT_BY_TRUNK, t.to_string()),
+        };
+        let statement = self.prepared(sql)?;
+        let limit = query.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64);
+        let older_than = query.older_than.unwrap_or(i64::MAX);
+        let params: [&(dyn ToSql + Sync); 4] = [&key, &query.deleted, &older_than, &limit];
+        let mut rows = self.client.query_raw(&statement, params).map_err(db_error)?;
         while let Some(row) = rows.next().map_err(db_error)? {
-            on_row(row.try_get(0).map_err(db_error)?, row.try_get(1).map_err(db_error)?);
+            on_row(meta_from_row(&row).map_err(db_error)?);
         }
         Ok(())
+    }
+
+    fn lock_meta(&mut self, hash: &str) -> Result<Option<FileMeta>> {
+        let statement = self.prepared(LOCK_META)?;
+        let row = self.client.query_opt(&statement, &[&hash]).map_err(db_error)?;
+        row.as_ref().map(meta_from_row).transpose().map_err(db_error)
+    }
+
+    fn delete_deleted_meta(&mut self, hash: &str) -> Result<u64> {
+        self.execute(DELETE_DELETED_META, &[&hash])
+    }
+
+    fn copy_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.execute(COPY_CHUNKS, &[&to, &from]).map(drop)
+    }
+
+    fn move_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.execute(MOVE_CHUNKS, &[&to, &from]).map(drop)
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::backend::{FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -185,15 +185,68 @@ impl SqlConnection for SqliteConnection {
             .map_err(db_error)
     }
 
-    fn select_live_names(&mut self, on_row: &mut dyn FnMut(String, String)) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, scope FROM ezdbfile WHERE expired = 0 AND mtime >= 0")
+    fn select_names(&mut self, query: &NameQuery, on_row: &mut dyn FnMut(FileMeta)) -> Result<()> {
+        // GLOB, unlike LIKE, is case-sensitive and can use the name index.
+        const FILTER: &str = "((f.expired = 0 AND f.mtime >= 0) <> ?2) AND ABS(f.mtime) < ?3 ORDER BY f.name LIMIT ?4";
+        let (sql, key) = match query.matching {
+            NameMatch::Prefix(p) => (format!("SELECT {META_COLUMNS} FROM ezdbfile f WHERE f.name GLOB ?1 AND {FILTER}"), glob_prefix(p)),
+            NameMatch::Trunk(t) => (format!("SELECT {META_COLUMNS} FROM ezdbfile f WHERE f.name_trunk = ?1 AND {FILTER}"), t.to_string()),
+        };
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db_error)?;
+        let limit = query.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64);
+        let mut rows = stmt
+            .query(params![key, query.deleted, query.older_than.unwrap_or(i64::MAX), limit])
             .map_err(db_error)?;
-        let mut rows = stmt.query([]).map_err(db_error)?;
         while let Some(row) = rows.next().map_err(db_error)? {
-            on_row(row.get(0).map_err(db_error)?, row.get(1).map_err(db_error)?);
+            on_row(meta_from_row(row).map_err(db_error)?);
         }
         Ok(())
     }
+
+    fn lock_meta(&mut self, hash: &str) -> Result<Option<FileMeta>> {
+        // The transaction's BEGIN IMMEDIATE already excludes other writers.
+        self.select_meta(hash)
+    }
+
+    fn delete_deleted_meta(&mut self, hash: &str) -> Result<u64> {
+        self.conn
+            .prepare_cached("DELETE FROM ezdbfile WHERE name_hash = ?1 AND (expired <> 0 OR mtime < 0)")
+            .and_then(|mut s| s.execute(params![hash]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
+
+    fn copy_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ezdbfile_data (name_hash, \"offset\", filedata)
+                 SELECT ?1, \"offset\", filedata FROM ezdbfile_data WHERE name_hash = ?2",
+            )
+            .and_then(|mut s| s.execute(params![to, from]))
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    fn move_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE ezdbfile_data SET name_hash = ?1 WHERE name_hash = ?2")
+            .and_then(|mut s| s.execute(params![to, from]))
+            .map(drop)
+            .map_err(db_error)
+    }
+}
+
+/// A GLOB pattern matching names that start with `prefix`.
+fn glob_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        match c {
+            '*' => pattern.push_str("[*]"),
+            '?' => pattern.push_str("[?]"),
+            '[' => pattern.push_str("[[]"),
+            c => pattern.push(c),
+        }
+    }
+    pattern.push('*');
+    pattern
 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
-use ezcluster::store::{Backend, Error, FetchSink, FileMeta, NewFile, Result, ScopeFilter};
+use ezcluster::store::{Backend, Error, FetchSink, FileMeta, NameMatch, NameQuery, NewFile, Result, ScopeFilter};
 
 /// Deterministic bytes of any length without holding them in memory, so a
 /// 200 MiB store is streamed and checked byte for byte, including NULs.
@@ -234,6 +234,89 @@ pub fn large_file_streams(b: &mut dyn Backend, prefix: &str) {
     assert!(b.delete(&name).unwrap());
 }
 
+fn names_of(b: &mut dyn Backend, query: &NameQuery) -> Vec<String> {
+    b.names(query).unwrap().into_iter().map(|m| m.name).collect()
+}
+
+/// Prefix queries match byte for byte: case, `%`, `_`, `!` and `\` are data.
+pub fn prefix_query_is_exact(b: &mut dyn Backend, prefix: &str) {
+    let names = ["d/a%b/1", "d/axb/1", "d/a_b/1", "d/A_b/2", "d/a!b/1", "d/a\\b/1", "d/a*b/1", "d/a[b/1", "d/a/1", "d/ab"];
+    for n in names {
+        store_bytes(b, &format!("{prefix}/{n}"), n.as_bytes(), 100);
+    }
+    let mut under = |p: &str| -> Vec<String> {
+        let full = format!("{prefix}/{p}");
+        let mut got = names_of(b, &NameQuery::live(NameMatch::Prefix(&full)));
+        got.iter_mut().for_each(|n| *n = n[prefix.len() + 1..].to_string());
+        got.sort();
+        got
+    };
+    assert_eq!(under("d/a%b/"), ["d/a%b/1"]);
+    assert_eq!(under("d/a_b/"), ["d/a_b/1"]);
+    assert_eq!(under("d/a!b/"), ["d/a!b/1"]);
+    assert_eq!(under("d/a\\b/"), ["d/a\\b/1"]);
+    assert_eq!(under("d/a*b"), ["d/a*b/1"]);
+    assert_eq!(under("d/a[b"), ["d/a[b/1"]);
+    assert_eq!(under("d/a/"), ["d/a/1"]);
+    assert_eq!(under("d/A"), ["d/A_b/2"]);
+    assert_eq!(under("d/").len(), names.len());
+    let d = format!("{prefix}/d/");
+    let limited = NameQuery { limit: Some(3), ..NameQuery::live(NameMatch::Prefix(&d)) };
+    assert_eq!(names_of(b, &limited).len(), 3);
+}
+
+/// Soft-deleted files are listed only by `deleted` queries, and purge removes
+/// them for good, but never a file stored again after its deletion.
+pub fn purge_removes_only_deleted(b: &mut dyn Backend, prefix: &str) {
+    let (gone, back, live) = (format!("{prefix}/p/gone"), format!("{prefix}/p/back"), format!("{prefix}/p/live"));
+    for n in [&gone, &back, &live] {
+        store_bytes(b, n, &pattern_bytes(2500, 7), 1000);
+    }
+    let batch = vec![gone.clone(), back.clone()];
+    assert_eq!(b.delete_many(&batch).unwrap(), 2);
+    assert_eq!(b.delete_many(&batch).unwrap(), 0, "already deleted");
+    let p = format!("{prefix}/p/");
+    let deleted = NameQuery { deleted: true, ..NameQuery::live(NameMatch::Prefix(&p)) };
+    if b.kind() == "ezfs" {
+        assert!(names_of(b, &deleted).is_empty(), "ezfs deletes for real");
+        return;
+    }
+    assert_eq!(names_of(b, &deleted), [back.clone(), gone.clone()]);
+    assert_eq!(names_of(b, &NameQuery::live(NameMatch::Prefix(&p))), [live.clone()]);
+    let old = NameQuery { older_than: Some(1_600_000_000), ..deleted };
+    assert!(names_of(b, &old).is_empty(), "mtime 1.7e9 is not older than 1.6e9");
+    store_bytes(b, &back, b"stored again", 1000);
+    let all = vec![gone.clone(), back.clone(), live.clone()];
+    assert_eq!(b.purge(&all).unwrap(), 1, "only the still-deleted file is purged");
+    assert!(names_of(b, &deleted).is_empty());
+    assert_eq!(fetch_bytes(b, &back).unwrap(), b"stored again");
+    assert_eq!(fetch_bytes(b, &live).unwrap(), pattern_bytes(2500, 7));
+    // Purged means gone: storing the name again starts from nothing.
+    store_bytes(b, &gone, b"new", 1000);
+    assert_eq!(fetch_bytes(b, &gone).unwrap(), b"new");
+}
+
+/// Copy duplicates a multi-chunk file (replacing the target whole); move
+/// hands it over; a missing source changes nothing.
+pub fn copy_and_move(b: &mut dyn Backend, prefix: &str) {
+    let (src, dst, moved) = (format!("{prefix}/c/src.bin"), format!("{prefix}/c/dst.bin"), format!("{prefix}/c/sub/moved.bin"));
+    let data = pattern_bytes(4321, 9);
+    store_bytes(b, &src, &data, 1000);
+    store_bytes(b, &dst, &pattern_bytes(9999, 3), 1000);
+    assert!(b.copy(&src, &dst, false).unwrap());
+    assert_eq!(fetch_bytes(b, &dst).unwrap(), data);
+    assert_eq!(fetch_bytes(b, &src).unwrap(), data, "copy keeps the source");
+    let (s, d) = (b.metadata(&src).unwrap().unwrap(), b.metadata(&dst).unwrap().unwrap());
+    assert_eq!((d.size, d.mtime, d.name.as_str()), (s.size, s.mtime, dst.as_str()));
+    assert!(b.copy(&src, &src, false).unwrap(), "copy onto itself is a no-op");
+    assert_eq!(fetch_bytes(b, &src).unwrap(), data);
+    assert!(b.copy(&src, &moved, true).unwrap());
+    assert!(fetch_bytes(b, &src).is_none(), "move removes the source");
+    assert_eq!(fetch_bytes(b, &moved).unwrap(), data);
+    assert!(!b.copy(&src, &dst, false).unwrap(), "missing source");
+    assert_eq!(fetch_bytes(b, &dst).unwrap(), data, "target untouched by a failed copy");
+}
+
 /// Instantiates every case for one backend. `$open` is an expression giving
 /// `(Box<dyn Backend>, guard)`; the guard lives as long as the test.
 #[macro_export]
@@ -265,6 +348,12 @@ macro_rules! conformance_suite {
             fn list_filters_by_scope() { run(super::conformance::list_filters_by_scope, "list") }
             #[test]
             fn large_file_streams() { run(super::conformance::large_file_streams, "large") }
+            #[test]
+            fn prefix_query_is_exact() { run(super::conformance::prefix_query_is_exact, "prefix") }
+            #[test]
+            fn purge_removes_only_deleted() { run(super::conformance::purge_removes_only_deleted, "purge") }
+            #[test]
+            fn copy_and_move() { run(super::conformance::copy_and_move, "copy") }
         }
     };
 }

@@ -5,7 +5,7 @@ mod client;
 
 use client::{Client, Column, ConnectOptions, MysqlError, Param, Row, Sql};
 
-use super::backend::{FileMeta, JoinedRow, NewFile, SqlConnection};
+use super::backend::{like_prefix, FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
 use super::error::{Error, Result};
 use super::settings::{Config, MYSQL_MAX_CHUNK};
 
@@ -63,6 +63,16 @@ impl MysqlConnection {
 
     fn run(&mut self, sql: &Sql, params: &[Param]) -> Result<u64> {
         Ok(self.client.execute(sql, params)?)
+    }
+
+    /// The one `ezdbfile` row a by-hash SELECT returns.
+    fn meta_row(&mut self, sql: &Sql, hash: &str) -> Result<Option<FileMeta>> {
+        let mut meta = None;
+        self.client.query(sql, &[Param::Text(hash)], |row| -> Result<()> {
+            meta = Some(meta_from_row(&row));
+            Ok(())
+        })?;
+        Ok(meta)
     }
 }
 
@@ -146,8 +156,38 @@ const SELECT_JOINED: Sql = Sql {
     ),
     columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT, INT, CHUNK],
 };
-const SELECT_LIVE_NAMES: Sql =
-    Sql { text: "SELECT name, scope FROM ezdbfile WHERE expired = 0 AND mtime >= 0", columns: &[TEXT, TEXT] };
+// The text columns compare case-insensitively under the table's collation:
+// the plain condition lets the server use the name index, the BINARY one
+// makes the match exact.
+const SELECT_BY_PREFIX: Sql = Sql {
+    text: concat!(
+        "SELECT ",
+        meta_columns!(),
+        " FROM ezdbfile f WHERE f.name LIKE ? ESCAPE '!' AND f.name LIKE BINARY ? ESCAPE '!'
+         AND ((f.expired = 0 AND f.mtime >= 0) <> ?) AND ABS(f.mtime) < ? ORDER BY f.name LIMIT ?"
+    ),
+    columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT],
+};
+const SELECT_BY_TRUNK: Sql = Sql {
+    text: concat!(
+        "SELECT ",
+        meta_columns!(),
+        " FROM ezdbfile f WHERE f.name_trunk = ? AND f.name_trunk = BINARY ?
+         AND ((f.expired = 0 AND f.mtime >= 0) <> ?) AND ABS(f.mtime) < ? ORDER BY f.name LIMIT ?"
+    ),
+    columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT],
+};
+const LOCK_META: Sql = Sql {
+    text: concat!("SELECT ", meta_columns!(), " FROM ezdbfile f WHERE f.name_hash = ? FOR UPDATE"),
+    columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT],
+};
+const DELETE_DELETED_META: Sql =
+    statement("DELETE FROM ezdbfile WHERE name_hash = ? AND (expired <> 0 OR mtime < 0)");
+const COPY_CHUNKS: Sql = statement(
+    "INSERT INTO ezdbfile_data (name_hash, `offset`, filedata)
+     SELECT ?, `offset`, filedata FROM ezdbfile_data WHERE name_hash = ?",
+);
+const MOVE_CHUNKS: Sql = statement("UPDATE ezdbfile_data SET name_hash = ? WHERE name_hash = ?");
 
 /// The connection character set is utf8mb4, so the server sends valid UTF-8.
 fn text(row: &Row, index: usize) -> String {
@@ -216,12 +256,7 @@ impl SqlConnection for MysqlConnection {
     }
 
     fn select_meta(&mut self, hash: &str) -> Result<Option<FileMeta>> {
-        let mut meta = None;
-        self.client.query(&SELECT_META, &[Param::Text(hash)], |row| -> Result<()> {
-            meta = Some(meta_from_row(&row));
-            Ok(())
-        })?;
-        Ok(meta)
+        self.meta_row(&SELECT_META, hash)
     }
 
     /// A file with chunks comes from one statement. Without chunks (the empty
@@ -257,10 +292,37 @@ impl SqlConnection for MysqlConnection {
         self.run(&SOFT_DELETE, &[Param::Text(hash)])
     }
 
-    fn select_live_names(&mut self, on_row: &mut dyn FnMut(String, String)) -> Result<()> {
-        self.client.query(&SELECT_LIVE_NAMES, &[], |row| -> Result<()> {
-            on_row(text(&row, 0), text(&row, 1));
+    fn select_names(&mut self, query: &NameQuery, on_row: &mut dyn FnMut(FileMeta)) -> Result<()> {
+        let (sql, key) = match query.matching {
+            NameMatch::Prefix(p) => (&SELECT_BY_PREFIX, like_prefix(p)),
+            NameMatch::Trunk(t) => (&SELECT_BY_TRUNK, t.to_string()),
+        };
+        let params = [
+            Param::Text(&key),
+            Param::Text(&key),
+            Param::Int(query.deleted.into()),
+            Param::Int(query.older_than.unwrap_or(i64::MAX)),
+            Param::UInt(query.limit.unwrap_or(u64::MAX)),
+        ];
+        self.client.query(sql, &params, |row| -> Result<()> {
+            on_row(meta_from_row(&row));
             Ok(())
         })
+    }
+
+    fn lock_meta(&mut self, hash: &str) -> Result<Option<FileMeta>> {
+        self.meta_row(&LOCK_META, hash)
+    }
+
+    fn delete_deleted_meta(&mut self, hash: &str) -> Result<u64> {
+        self.run(&DELETE_DELETED_META, &[Param::Text(hash)])
+    }
+
+    fn copy_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.run(&COPY_CHUNKS, &[Param::Text(to), Param::Text(from)]).map(drop)
+    }
+
+    fn move_chunks(&mut self, from: &str, to: &str) -> Result<()> {
+        self.run(&MOVE_CHUNKS, &[Param::Text(to), Param::Text(from)]).map(drop)
     }
 }
