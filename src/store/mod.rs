@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cluster;
 pub mod error;
 pub mod fs;
+pub mod ini_file;
 pub mod mime;
 pub mod mysql;
 pub mod names;
