@@ -81,10 +81,13 @@ done
 echo "== Rust: cache generation locks on sqlite, mysql, pgsql"
 cargo_suite cache-locks --test cache_locks
 
+echo "== Rust: retries under real lock waits, deadlocks and refused connections"
+cargo_suite contention --test contention -- --test-threads=1
+
 echo
 echo "== Summary"
 total_p=0 total_f=0
-for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql cache-locks; do
+for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql cache-locks contention; do
   printf '  %-12s %4d passed, %d failed\n' "$suite" "${passed[$suite]:-0}" "${failed[$suite]:-0}"
   total_p=$(( total_p + ${passed[$suite]:-0} )); total_f=$(( total_f + ${failed[$suite]:-0} ))
 done

@@ -1,8 +1,9 @@
 //! php.ini entries, generated from `store::settings::SETTINGS`, and the
-//! effective config: php.ini values with `configure()` overrides on top.
+//! effective config: php.ini values, the eZ INI file they name, and
+//! `configure()` overrides on top (see `store::ini_file::layered`).
 
 use std::ffi::{c_void, CString};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
@@ -10,6 +11,7 @@ use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::IniEntryDef;
 use parking_lot::Mutex;
 
+use crate::store::ini_file::{self, FileCache};
 use crate::store::settings::{Permission, SETTINGS};
 use crate::store::{Config, Result};
 
@@ -22,6 +24,12 @@ static OVERRIDES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 /// Bumped on every change above; the cached config is rebuilt when it moves.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 static CACHED: Mutex<Option<(u64, Arc<Config>)>> = Mutex::new(None);
+/// The settings file (`ezcluster.settings_file`), parsed once per version on disk.
+static SETTINGS_FILE: Mutex<FileCache> = Mutex::new(FileCache::new());
+/// Whether this request has looked for a new version of the settings file:
+/// once per request (one stat), so php-fpm workers see an edited file from
+/// their next request on.
+static SETTINGS_FILE_CHECKED: AtomicBool = AtomicBool::new(false);
 
 unsafe extern "C" fn on_modify(
     _entry: *mut zend_ini_entry,
@@ -70,6 +78,9 @@ pub fn register_ini(module_number: i32) {
 
 /// The config in force: php.ini, then this request's `configure()` calls.
 pub fn current() -> Result<Arc<Config>> {
+    if !SETTINGS_FILE_CHECKED.swap(true, Ordering::AcqRel) && SETTINGS_FILE.lock().changed() {
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
     let generation = GENERATION.load(Ordering::Acquire);
     if let Some((g, config)) = CACHED.lock().as_ref() {
         if *g == generation {
@@ -81,15 +92,16 @@ pub fn current() -> Result<Arc<Config>> {
     Ok(config)
 }
 
-/// The config from php.ini alone (what phpinfo() shows).
+/// The config from php.ini and the settings file (what phpinfo() shows).
 pub fn from_ini() -> Result<Config> {
     layered(&[])
 }
 
 fn layered(overrides: &[(String, String)]) -> Result<Config> {
     let values = INI_VALUES.lock();
-    let ini = SETTINGS.iter().zip(values.iter()).map(|(d, v)| (d.ini, v.as_str()));
-    Config::from_pairs(ini.chain(overrides.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+    let ini: Vec<(&str, &str)> = SETTINGS.iter().zip(values.iter()).map(|(d, v)| (d.ini, v.as_str())).collect();
+    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    ini_file::layered(&ini, &overrides, &mut SETTINGS_FILE.lock())
 }
 
 /// `eZClusterFileHandler::configure()`: validated as a whole before it takes
@@ -106,6 +118,7 @@ pub fn configure(pairs: Vec<(String, String)>) -> Result<()> {
 /// Request end: `configure()` applies to one request only, so one
 /// siteaccess's settings never leak into the next request of the worker.
 pub fn end_request() {
+    SETTINGS_FILE_CHECKED.store(false, Ordering::Release);
     let mut overrides = OVERRIDES.lock();
     if !overrides.is_empty() {
         overrides.clear();

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cluster;
 pub mod error;
 pub mod fs;
+pub mod ini_file;
 pub mod mime;
 pub mod mysql;
 pub mod names;
@@ -31,6 +32,7 @@ pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
         FileHandler::Ezdb => {
             let mut attempt = 0;
             loop {
+                pool::count_connect_attempt();
                 let opened = match config.backend {
                     BackendKind::Sqlite => sqlite::SqliteConnection::open(config).map(boxed),
                     BackendKind::Mysql => mysql::MysqlConnection::connect(config).map(boxed),

@@ -36,6 +36,8 @@ const fn def(
 }
 
 pub static SETTINGS: &[SettingDef] = &[
+    def("SettingsFile", "ezcluster.settings_file", "", Permission::System,
+        "An eZ Publish INI file, e.g. `settings/override/file.ini.append.php`, whose `[ClusteringSettings]` values override php.ini (see [precedence](#precedence)). Empty: none. Read again when its mtime or size changes."),
     def("FileHandler", "ezcluster.file_handler", "ezdb", Permission::System,
         "`ezdb` keeps files in a database; `ezfs` keeps them on the local filesystem (no cluster)."),
     def("DBBackend", "ezcluster.db_backend", "sqlite", Permission::System,
@@ -128,6 +130,7 @@ impl fmt::Debug for Secret {
 /// The typed, validated settings. Equal configs share one connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
+    pub settings_file: String,
     pub file_handler: FileHandler,
     pub backend: BackendKind,
     pub host: String,
@@ -215,6 +218,7 @@ impl Config {
             other => return Err(bad("DBCreateTables", format!("'{other}' is not a boolean; use 1 or 0"))),
         };
         let config = Config {
+            settings_file: get("SettingsFile").to_string(),
             file_handler,
             backend,
             host: get("DBHost").to_string(),
@@ -259,6 +263,7 @@ impl Config {
             .iter()
             .map(|d| {
                 let value = match d.key {
+                    "SettingsFile" => self.settings_file.clone(),
                     "FileHandler" => match self.file_handler {
                         FileHandler::Ezdb => "ezdb".to_string(),
                         FileHandler::Ezfs => "ezfs".to_string(),
