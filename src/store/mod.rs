@@ -6,10 +6,12 @@ pub mod backend;
 pub mod cluster;
 pub mod error;
 pub mod fs;
+pub mod http;
 pub mod mime;
 pub mod mysql;
 pub mod pgsql;
 pub mod pool;
+pub mod serve;
 pub mod settings;
 pub mod sqlite;
 
