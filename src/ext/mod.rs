@@ -2,6 +2,7 @@
 //! and the eZClusterFileHandler class. Logic lives in `crate::store`.
 
 mod handler;
+mod serve;
 mod settings;
 
 use ext_php_rs::prelude::*;
@@ -66,6 +67,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .class::<ClusterException>()
         .class::<handler::ClusterFileHandler>()
+        .function(serve::function())
         .request_shutdown_function(request_shutdown)
         .info_function(info)
 }

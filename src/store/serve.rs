@@ -61,9 +61,14 @@ pub fn serve(config: &Config, request: &Request, out: &mut dyn Response) -> Serv
         Err(error) => match sent {
             // Too late for a status: the client sees a short body.
             Some(status) => Served { status, error: Some(error) },
-            None => Served { error: Some(error), ..plain(out, 500, "500 Internal Server Error", &[]) },
+            None => internal_error(out, error),
         },
     }
+}
+
+/// A 500 that tells the client nothing of `error`; the caller logs it.
+pub fn internal_error(out: &mut dyn Response, error: Error) -> Served {
+    Served { error: Some(error), ..plain(out, 500, "500 Internal Server Error", &[]) }
 }
 
 /// A short text answer. A failure to send it leaves nothing else to do.
@@ -208,6 +213,7 @@ impl<'a> Answer<'a> {
             Plan::NotModified => 304,
             Plan::Unsatisfiable => {
                 headers.push(("Content-Range", format!("bytes */{}", meta.size)));
+                headers.push(("Content-Length", "0".to_string()));
                 416
             }
             Plan::Full => {
@@ -492,6 +498,7 @@ mod tests {
             let r = range("bytes=36-");
             assert_eq!((r.status, r.body.len()), (416, 0));
             assert_eq!(r.header("Content-Range"), Some("bytes */36"));
+            assert_eq!(r.header("Content-Length"), Some("0"));
             let r = range("bytes=9-3");
             assert_eq!((r.status, r.body.as_slice()), (200, DATA));
 
