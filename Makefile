@@ -7,7 +7,8 @@ EXT        := target/release/libezcluster.so
 # into PHP's extension dir, to load with `extension=ezcluster`).
 EXT_DIR    := $(CURDIR)/build
 BUILD_PKGS := php8.2-cli php8.2-dev clang libclang-dev libmariadb-dev pkg-config
-TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl
+TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl \
+              nginx php8.2-fpm apache2 libapache2-mod-php8.2
 
 .PHONY: demo test build deps-build deps-test install clean docs
 
