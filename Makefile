@@ -13,7 +13,7 @@ TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgres
 .PHONY: demo test build deps-build deps-test install clean docs
 
 demo: deps-build build
-	$(PHP) -d extension=$(EXT_DIR)/ezcluster.so php/bin/demo.php
+	EZCLUSTER_EXTENSION=$(EXT_DIR)/ezcluster.so $(PHP) -d extension=$(EXT_DIR)/ezcluster.so php/bin/demo.php
 
 test: deps-test build
 	tests/run.sh
