@@ -43,3 +43,10 @@ docs:
 clean:
 	cargo clean
 	rm -rf $(EXT_DIR)
+
+# Serving benchmark (bench/serve/run.sh): wrk against ezcluster_serve(), a
+# PHP-userland baseline, readfile() and nginx static; writes bench/RESULTS.md.
+.PHONY: bench-serve
+bench-serve: deps-test build
+	@tests/install-packages.sh wrk php8.2-mysql php8.2-pgsql
+	bench/serve/run.sh
