@@ -54,6 +54,11 @@ fn refused(what: impl std::fmt::Display) -> Error {
 
 impl Response for Sapi {
     fn head(&mut self, status: u16, fields: &[(&str, String)]) -> Result<()> {
+        // Output before the call (the CLI, or a stray byte before `<?php`)
+        // sent PHP's headers already: the body is all that can still go.
+        if SapiGlobals::get().headers_sent != 0 {
+            return Ok(());
+        }
         self.engine(|| {
             set_response_code(status).map_err(|_| refused(format!("the status {status}")))?;
             for (name, value) in fields {
