@@ -84,10 +84,23 @@ cargo_suite cache-locks --test cache_locks
 echo "== Rust: retries under real lock waits, deadlocks and refused connections"
 cargo_suite contention --test contention -- --test-threads=1
 
+# HTTP through real web servers: every serving rule on nginx + php-fpm and
+# Apache + mod_php (MariaDB and PostgreSQL), two nodes, a worker's memory.
+http_status=0
+tests/http.sh "$work/http" "$work/http-counts" || http_status=$?
+http_failed=0
+while read -r suite p f; do
+  record "$suite" "$p" "$f"
+  http_failed=$(( http_failed + f ))
+done < <(cat "$work/http-counts" 2>/dev/null)
+# A run that stopped early (a server did not start) must not pass.
+[ "$http_status" -eq 0 ] || [ "$http_failed" -gt 0 ] || record nginx-mysql 0 1
+
 echo
 echo "== Summary"
 total_p=0 total_f=0
-for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql cache-locks contention; do
+for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql cache-locks contention \
+    nginx-mysql nginx-pgsql apache-mysql apache-pgsql two-nodes serve-memory; do
   printf '  %-12s %4d passed, %d failed\n' "$suite" "${passed[$suite]:-0}" "${failed[$suite]:-0}"
   total_p=$(( total_p + ${passed[$suite]:-0} )); total_f=$(( total_f + ${failed[$suite]:-0} ))
 done

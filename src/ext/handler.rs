@@ -155,18 +155,7 @@ impl ClusterFileHandler {
     /// Overrides settings for this request, with eZ's `[ClusteringSettings]`
     /// keys (`DBBackend`, `DBHost`, ...) or php.ini names.
     pub fn configure(settings: &ZendHashTable) -> PhpResult<()> {
-        let mut pairs = Vec::new();
-        for (key, value) in settings.iter() {
-            let value = if let Some(b) = value.bool() {
-                (if b { "1" } else { "0" }).to_string()
-            } else if let Some(n) = value.long() {
-                n.to_string()
-            } else {
-                value.string().ok_or_else(|| type_error(format!("setting {key} must be a string, integer or bool")))?
-            };
-            pairs.push((key.to_string(), value));
-        }
-        settings::configure(pairs).map_err(to_php)
+        settings::configure(settings::pairs(settings)?).map_err(to_php)
     }
 
     /// eZ's scripts call this before pcntl_fork(). Nothing to do: a

@@ -3,6 +3,7 @@
 
 mod cache;
 mod handler;
+mod serve;
 mod settings;
 
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -89,6 +90,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .class::<cache::ClusterFileFailure>()
         .class::<handler::ClusterFileHandler>()
+        .function(serve::function())
         .request_shutdown_function(request_shutdown)
         .info_function(info)
 }

@@ -9,9 +9,13 @@ use std::sync::Arc;
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::IniEntryDef;
+use ext_php_rs::prelude::PhpResult;
+use ext_php_rs::types::ZendHashTable;
 use parking_lot::Mutex;
 
 use crate::store::ini_file::{self, FileCache};
+use super::type_error;
+
 use crate::store::settings::{Permission, SETTINGS};
 use crate::store::{Config, Result};
 
@@ -124,4 +128,46 @@ pub fn end_request() {
         overrides.clear();
         GENERATION.fetch_add(1, Ordering::Release);
     }
+}
+
+/// The (key, value) pairs of a settings array, as `configure()` and
+/// `ezcluster_serve()` take them.
+pub fn pairs(settings: &ZendHashTable) -> PhpResult<Vec<(String, String)>> {
+    let mut pairs = Vec::with_capacity(settings.len());
+    for (key, value) in settings.iter() {
+        let value = if let Some(b) = value.bool() {
+            (if b { "1" } else { "0" }).to_string()
+        } else if let Some(n) = value.long() {
+            n.to_string()
+        } else {
+            value.string().ok_or_else(|| type_error(format!("setting {key} must be a string, integer or bool")))?
+        };
+        pairs.push((key.to_string(), value));
+    }
+    Ok(pairs)
+}
+
+/// Configs built for `ezcluster_serve($path, $settings)`, by generation and
+/// settings: a siteaccess script passes the same array on every request, so
+/// each worker builds its config once.
+static WITH_SETTINGS: Mutex<Vec<(u64, Vec<(String, String)>, Arc<Config>)>> = Mutex::new(Vec::new());
+/// More distinct arrays than this in one process are a misuse; the oldest go.
+const WITH_SETTINGS_KEPT: usize = 16;
+
+/// The config in force with `settings` layered on top of it.
+pub fn current_with(settings: Vec<(String, String)>) -> Result<Arc<Config>> {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut cache = WITH_SETTINGS.lock();
+    if let Some((_, _, config)) = cache.iter().find(|(g, s, _)| *g == generation && *s == settings) {
+        return Ok(config.clone());
+    }
+    let mut layers = OVERRIDES.lock().clone();
+    layers.extend(settings.iter().cloned());
+    let config = Arc::new(layered(&layers)?);
+    cache.retain(|(g, _, _)| *g == generation);
+    if cache.len() >= WITH_SETTINGS_KEPT {
+        cache.remove(0);
+    }
+    cache.push((generation, settings, config.clone()));
+    Ok(config)
 }

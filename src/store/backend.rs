@@ -52,6 +52,14 @@ pub trait FetchSink {
     fn data(&mut self, bytes: &[u8]) -> Result<()>;
 }
 
+/// Receives chunks of a fetched file with their offsets: metadata first, then
+/// the chunk at offset 0 (the empty file has none), then the selected chunks
+/// in order. `begin` may come again after a failure (a retried fetch).
+pub trait ChunkSink {
+    fn begin(&mut self, meta: &FileMeta) -> Result<()>;
+    fn chunk(&mut self, offset: u64, bytes: &[u8]) -> Result<()>;
+}
+
 pub trait Backend: Send {
     /// "mysql", "pgsql", "sqlite" or "ezfs".
     fn kind(&self) -> &'static str;
@@ -70,6 +78,11 @@ pub trait Backend: Send {
     fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64>;
     /// Streams a live file into `sink`; `Ok(None)` when there is none.
     fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>>;
+    /// Streams a live file's chunk at offset 0 and its chunks whose offset
+    /// lies in `lo..=hi` into `sink`, in one consistent read (what HTTP
+    /// serving needs: the first chunk for the validator, then the requested
+    /// ranges); `Ok(None)` when there is no such file.
+    fn fetch_range(&mut self, name: &str, lo: u64, hi: u64, sink: &mut dyn ChunkSink) -> Result<Option<FileMeta>>;
     /// Soft delete. Returns whether a live file was deleted.
     fn delete(&mut self, name: &str) -> Result<bool>;
     /// Names of live files, optionally only (or all but) those with the given scopes.
@@ -185,6 +198,14 @@ pub trait SqlConnection: Send + LockStatements {
     /// One statement joining a live file's metadata with its chunks in offset
     /// order, streamed row by row (one statement = one consistent snapshot).
     fn select_joined(&mut self, hash: &str, row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()>;
+    /// Like `select_joined`, but only the chunks at offset 0 and in `lo..=hi`.
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()>;
     /// `mtime = -ABS(mtime), expired = 1` on a live file; returns rows changed.
     fn soft_delete(&mut self, hash: &str) -> Result<u64>;
     /// The rows `query` selects, in name order.
@@ -320,6 +341,42 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
                 name: m.name,
                 message: format!("size is {} but the chunks hold {received} bytes", m.size),
             }),
+            other => Ok(other),
+        }
+    }
+
+    fn fetch_range(&mut self, name: &str, lo: u64, hi: u64, sink: &mut dyn ChunkSink) -> Result<Option<FileMeta>> {
+        let mut meta: Option<FileMeta> = None;
+        // End of the previous chunk: offsets must rise, chunk 0 first, and
+        // no chunk may reach past the size.
+        let mut end: Option<u64> = None;
+        self.conn.select_joined_range(&name_hash(name), lo, hi, &mut |row| {
+            if let Some(m) = row.meta {
+                sink.begin(&m)?;
+                meta = Some(m);
+                end = None;
+            }
+            let m = meta.as_ref().expect("first row carries the metadata");
+            if let Some((offset, bytes)) = row.chunk {
+                let misplaced = match end {
+                    None => offset != 0,
+                    Some(e) => offset < e,
+                };
+                if misplaced || offset + bytes.len() as u64 > m.size {
+                    return Err(Error::Corrupt {
+                        name: m.name.clone(),
+                        message: format!("unexpected chunk of {} bytes at offset {offset}", bytes.len()),
+                    });
+                }
+                end = Some(offset + bytes.len() as u64);
+                sink.chunk(offset, bytes)?;
+            }
+            Ok(())
+        })?;
+        match meta {
+            Some(m) if m.size > 0 && end.is_none() => {
+                Err(Error::Corrupt { name: m.name, message: format!("size is {} but there is no chunk", m.size) })
+            }
             other => Ok(other),
         }
     }

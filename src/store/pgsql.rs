@@ -68,6 +68,12 @@ const SELECT_JOINED: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f
  FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
  WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
  ORDER BY d.\"offset\"";
+const SELECT_JOINED_RANGE: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired,
+   d.\"offset\", d.filedata
+ FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
+   AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN $2 AND $3)
+ WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
+ ORDER BY d.\"offset\"";
 const SOFT_DELETE: &str = "UPDATE ezdbfile SET mtime = -ABS(mtime), expired = 1
  WHERE name_hash = $1 AND expired = 0 AND mtime >= 0";
 const SELECT_BY_PREFIX: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired
@@ -170,6 +176,29 @@ impl PgsqlConnection {
         Ok(statement)
     }
 
+    /// Runs a statement of the metadata+chunks join, handing each row over as
+    /// it is read: the client stops reading the socket until the previous
+    /// batch is consumed, so memory stays O(chunk) whatever the file size.
+    fn joined_rows(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let statement = self.prepared(sql)?;
+        let mut rows = self.client.query_raw(&statement, params.iter().copied()).map_err(db_error)?;
+        let mut first = true;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let meta = if first { Some(meta_from_row(&row).map_err(db_error)?) } else { None };
+            first = false;
+            let offset: Option<i64> = row.try_get(7).map_err(db_error)?;
+            let data: Option<&[u8]> = row.try_get(8).map_err(db_error)?;
+            let chunk = offset.zip(data).map(|(o, d)| (o as u64, d));
+            on_row(JoinedRow { meta, chunk })?;
+        }
+        Ok(())
+    }
+
     fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let statement = self.prepared(sql)?;
         self.client.execute(&statement, params).map_err(db_error)
@@ -232,21 +261,19 @@ impl SqlConnection for PgsqlConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        let statement = self.prepared(SELECT_JOINED)?;
-        // query_raw hands over rows as they are read; the client stops reading
-        // the socket until the previous batch is consumed, so memory stays
-        // O(chunk) whatever the file size.
-        let mut rows = self.client.query_raw(&statement, [hash]).map_err(db_error)?;
-        let mut first = true;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(&row).map_err(db_error)?) } else { None };
-            first = false;
-            let offset: Option<i64> = row.try_get(7).map_err(db_error)?;
-            let data: Option<&[u8]> = row.try_get(8).map_err(db_error)?;
-            let chunk = offset.zip(data).map(|(o, d)| (o as u64, d));
-            on_row(JoinedRow { meta, chunk })?;
-        }
-        Ok(())
+        self.joined_rows(SELECT_JOINED, &[&hash], on_row)
+    }
+
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        // Offsets are BIGINT; a bound past that means "to the end".
+        let bound = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
+        self.joined_rows(SELECT_JOINED_RANGE, &[&hash, &bound(lo), &bound(hi)], on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {

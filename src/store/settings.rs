@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::error::{Error, Result};
+use super::http::PublicPrefixes;
 
 /// Who may change a setting. `System` settings come only from php.ini (or -d,
 /// or `configure()` by code that already holds them): never from ini_set().
@@ -70,6 +71,12 @@ pub static SETTINGS: &[SettingDef] = &[
         "Seconds a process may take to regenerate an expired cache item before another process takes the generation over (eZ Publish: site.ini [ContentSettings] CacheGenerationTimeout)."),
     def("DBCreateTables", "ezcluster.db_create_tables", "1", Permission::System,
         "Create the ezdbfile tables on first use when they are missing. Turn off where the web user has no DDL rights."),
+    def("ServePublicPrefixes", "ezcluster.serve_public_prefixes", "var/storage/images*,var/*/storage/images*", Permission::System,
+        "Comma-separated trees that `ezcluster_serve()` may send over HTTP; `*` matches within one path segment. Any other path is a 404."),
+    def("ServeCacheControl", "ezcluster.serve_cache_control", "public, max-age=86400", Permission::System,
+        "`Cache-Control` header value of served files (also on 304 responses); empty sends none."),
+    def("ServeExpires", "ezcluster.serve_expires", "", Permission::System,
+        "Seconds from the request until the `Expires` date of served files; empty sends no `Expires` header."),
 ];
 
 pub fn find(key: &str) -> Option<&'static SettingDef> {
@@ -144,6 +151,17 @@ pub struct Config {
     pub execute_retries: u32,
     pub create_tables: bool,
     pub cache_generation_timeout: u32,
+    pub serve: ServeSettings,
+}
+
+/// How `ezcluster_serve()` answers: which trees are public, and the caching
+/// headers it sends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServeSettings {
+    pub public_prefixes: PublicPrefixes,
+    pub cache_control: String,
+    /// Seconds after the request that `Expires` names; `None`: no header.
+    pub expires: Option<u64>,
 }
 
 /// Largest chunk eZ's MySQL schema can hold (`filedata BLOB`).
@@ -232,6 +250,20 @@ impl Config {
             execute_retries: number("DBExecuteRetries", 1000)? as u32,
             create_tables,
             cache_generation_timeout: number("CacheGenerationTimeout", 86400)? as u32,
+            serve: ServeSettings {
+                public_prefixes: PublicPrefixes::parse(get("ServePublicPrefixes"))
+                    .map_err(|m| bad("ServePublicPrefixes", m))?,
+                cache_control: match get("ServeCacheControl") {
+                    v if v.bytes().any(|b| b < 0x20 || b == 0x7f) => {
+                        return Err(bad("ServeCacheControl", "must be one line of printable characters".into()))
+                    }
+                    v => v.to_string(),
+                },
+                expires: match get("ServeExpires") {
+                    "" => None,
+                    _ => Some(number("ServeExpires", 10 * 365 * 86_400)?),
+                },
+            },
         };
         if file_handler == FileHandler::Ezdb && backend != BackendKind::Sqlite {
             if config.name.is_empty() {
@@ -281,6 +313,9 @@ impl Config {
                     "DBExecuteRetries" => self.execute_retries.to_string(),
                     "DBCreateTables" => (if self.create_tables { "1" } else { "0" }).to_string(),
                     "CacheGenerationTimeout" => self.cache_generation_timeout.to_string(),
+                    "ServePublicPrefixes" => self.serve.public_prefixes.to_string(),
+                    "ServeCacheControl" => self.serve.cache_control.clone(),
+                    "ServeExpires" => self.serve.expires.map_or_else(String::new, |s| s.to_string()),
                     other => unreachable!("setting {other} has no display rule"),
                 };
                 (d, value)

@@ -79,6 +79,48 @@ fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<FileMeta> {
 
 const META_COLUMNS: &str = "f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired";
 
+/// A live file's metadata with its chunks in offset order, chunks limited
+/// by `chunk_filter`; the empty file (no chunk rows) still gives one row.
+fn joined_sql(chunk_filter: &str) -> String {
+    format!(
+        "SELECT {META_COLUMNS}, d.\"offset\", d.filedata FROM ezdbfile f
+         LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash {chunk_filter}
+         WHERE f.name_hash = ?1 AND f.expired = 0 AND f.mtime >= 0
+         ORDER BY d.\"offset\""
+    )
+}
+
+/// Offsets are INTEGER (i64); a bound past that means "to the end".
+fn clamp(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
+}
+
+impl SqliteConnection {
+    /// Runs a `joined_sql` statement, handing each row over as it is read.
+    fn joined_rows(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_error)?;
+        let mut rows = stmt.query(params).map_err(db_error)?;
+        let mut first = true;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let meta = if first { Some(meta_from_row(row).map_err(db_error)?) } else { None };
+            first = false;
+            let offset: Option<i64> = row.get(7).map_err(db_error)?;
+            let data = row.get_ref(8).map_err(db_error)?;
+            let chunk = match (offset, data) {
+                (Some(o), rusqlite::types::ValueRef::Blob(b)) => Some((o as u64, b)),
+                _ => None,
+            };
+            on_row(JoinedRow { meta, chunk })?;
+        }
+        Ok(())
+    }
+}
+
 impl SqlConnection for SqliteConnection {
     fn kind(&self) -> &'static str {
         KIND
@@ -150,29 +192,18 @@ impl SqlConnection for SqliteConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {META_COLUMNS}, d.\"offset\", d.filedata FROM ezdbfile f
-                 LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
-                 WHERE f.name_hash = ?1 AND f.expired = 0 AND f.mtime >= 0
-                 ORDER BY d.\"offset\"",
-            ))
-            .map_err(db_error)?;
-        let mut rows = stmt.query(params![hash]).map_err(db_error)?;
-        let mut first = true;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(row).map_err(db_error)?) } else { None };
-            first = false;
-            let offset: Option<i64> = row.get(7).map_err(db_error)?;
-            let data = row.get_ref(8).map_err(db_error)?;
-            let chunk = match (offset, data) {
-                (Some(o), rusqlite::types::ValueRef::Blob(b)) => Some((o as u64, b)),
-                _ => None,
-            };
-            on_row(JoinedRow { meta, chunk })?;
-        }
-        Ok(())
+        self.joined_rows(&joined_sql(""), params![hash], on_row)
+    }
+
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let sql = joined_sql("AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN ?2 AND ?3)");
+        self.joined_rows(&sql, params![hash, clamp(lo), clamp(hi)], on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {
