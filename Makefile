@@ -8,13 +8,15 @@ EXT        := target/release/libezcluster.so
 EXT_DIR    := $(CURDIR)/build
 BUILD_PKGS := php8.2-cli php8.2-dev clang libclang-dev libmariadb-dev pkg-config
 # PDO drivers: tests read the tables the way eZ Publish's own PHP code does.
+# Web servers: HTTP tests go through nginx + php-fpm and Apache + mod_php.
 TEST_PKGS  := $(BUILD_PKGS) mariadb-server mariadb-client postgresql-15 postgresql-client-15 curl \
-              php8.2-mysql php8.2-pgsql php8.2-sqlite3
+              php8.2-mysql php8.2-pgsql php8.2-sqlite3 \
+              nginx php8.2-fpm apache2 libapache2-mod-php8.2
 
 .PHONY: demo test build deps-build deps-test install clean docs
 
 demo: deps-build build
-	$(PHP) -d extension=$(EXT_DIR)/ezcluster.so php/bin/demo.php
+	EZCLUSTER_EXTENSION=$(EXT_DIR)/ezcluster.so $(PHP) -d extension=$(EXT_DIR)/ezcluster.so php/bin/demo.php
 
 test: deps-test build
 	tests/run.sh
@@ -45,6 +47,14 @@ clean:
 	cargo clean
 	rm -rf $(EXT_DIR)
 
+# Serving benchmark (bench/serve/run.sh): wrk against ezcluster_serve(), a
+# PHP-userland baseline, readfile() and nginx static; writes bench/RESULTS.md.
+.PHONY: bench-serve
+bench-serve: deps-test build
+	@tests/install-packages.sh wrk php8.2-mysql php8.2-pgsql
+	bench/serve/run.sh
+
 # clusterize.php against `cp -r` and a PHP-userland mysqli loop (bench/RESULTS.md).
+.PHONY: bench-clusterize
 bench-clusterize: deps-test build
 	bench/clusterize/run.sh

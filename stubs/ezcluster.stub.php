@@ -9,11 +9,34 @@
 /** Thrown on store failures: a bad setting (named in the message), an unreachable database (host:port, never the password), I/O errors. */
 class eZClusterFileHandlerException extends Exception {}
 
+/** eZ Publish's failure object: a retrieve callback returns it to refuse cached data; processCache returns code 2 when the caller must generate. */
+class eZClusterFileFailure
+{
+    /** The file is expired: generate it. */
+    public const FILE_EXPIRED = 1;
+    /** The caller must generate the content and call storeCache(). */
+    public const FILE_CONTENT_GENERATE = 2;
+    /** The data could not be retrieved: generate it, and do not store it. */
+    public const FILE_RETRIEVAL_FAILED = 3;
+
+    /** A failure with one of the codes above and an optional message. */
+    public function __construct(int $errno, string|false $message = false) {}
+
+    /** The failure code (FILE_EXPIRED, FILE_CONTENT_GENERATE, FILE_RETRIEVAL_FAILED, or another). */
+    public function errno(): int {}
+
+    /** The message, or false when there is none. */
+    public function message(): string|false {}
+}
+
 /** eZ Publish's cluster file handler, natively: files chunked into MariaDB/MySQL, PostgreSQL or SQLite (ezdb), or plain files (ezfs). */
 class eZClusterFileHandler
 {
-    /** A handler bound to $filePath, or unbound when it is false. */
-    public static function instance(string|false $filePath = false): eZClusterFileHandler {}
+    /** Not callable: throws, handlers come from instance(). */
+    public function __construct() {}
+
+    /** A handler bound to $file_path, or unbound when it is false. */
+    public static function instance(string|false $file_path = false): eZClusterFileHandler {}
 
     /** Overrides settings for this request; keys are [ClusteringSettings] names (DBBackend, DBHost, ...) or php.ini names. */
     public static function configure(array $settings): void {}
@@ -24,53 +47,53 @@ class eZClusterFileHandler
     /** Creates the ezdbfile tables if missing (for sites that run with ezcluster.db_create_tables=0). */
     public static function createTables(): void {}
 
-    /** Stores the local file $filePath under the same name; false when there is no such local file. */
-    public function fileStore(string $filePath, string|false $scope = false, bool $delete = false, string|false $datatype = false): bool {}
+    /** Stores the local file $file_path under the same name; false when there is no such local file. */
+    public function fileStore(string $file_path, string|false $scope = false, ?bool $delete = false, string|false $datatype = false): bool {}
 
-    /** Stores $contents under $filePath. */
-    public function fileStoreContents(string $filePath, string $contents, string|false $scope = false, string|false $datatype = false): void {}
+    /** Stores $contents under $file_path. */
+    public function fileStoreContents(string $file_path, string $contents, string|false $scope = false, string|false $datatype = false): void {}
 
     /** Copies a stored file to the same path on local disk; returns the path, or false when it is not stored. */
-    public function fileFetch(string $filePath): string|false {}
+    public function fileFetch(string $file_path): string|false {}
 
     /** The contents of a stored file, or false when it is not stored. */
-    public function fileFetchContents(string $filePath): string|false {}
+    public function fileFetchContents(string $file_path): string|false {}
 
     /** Whether a (not deleted) file is stored under $path. */
     public function fileExists(string $path): bool {}
 
-    /** Soft-deletes (negative mtime, expired = 1) $path and everything under "$path/"; with $fnamePart true only what is under "$path/", with a string only names starting with "$path/$fnamePart". Returns whether anything was deleted. */
-    public function fileDelete(string $path, string|bool $fnamePart = false): bool {}
+    /** Soft-deletes (negative mtime, expired = 1) $path and everything under "$path/"; with $fname_part true only what is under "$path/", with a string only names starting with "$path/$fname_part". Returns whether anything was deleted. */
+    public function fileDelete(string $path, string|bool $fname_part = false): bool {}
 
     /** Soft-deletes every file matching the shell wildcard ("*" also crosses "/", "?", "[a-z]", "[!a-z]", "{a,b}"; every other character, "%", "_" and "\" included, is literal); returns how many. */
     public function fileDeleteByWildcard(string $wildcard): int {}
 
-    /** For each directory, soft-deletes the files under "$commonPath/$dir/$commonSuffix" (view and template-block caches: the group with that name_trunk); returns how many. */
-    public function fileDeleteByDirList(array $dirList, string $commonPath, string $commonSuffix): int {}
+    /** For each directory, soft-deletes the files under "$common_path/$dir/$common_suffix" (view and template-block caches: the group with that name_trunk); returns how many. */
+    public function fileDeleteByDirList(array $dir_list, string $common_path, string $common_suffix): int {}
 
     /** Removes the local copy of $path, not the stored file (nothing to do with ezfs). */
     public function fileDeleteLocal(string $path): void {}
 
-    /** Copies a stored file to $dstPath on the database server, replacing it atomically; false when the source does not exist. */
-    public function fileCopy(string $srcPath, string $dstPath): bool {}
+    /** Copies a stored file to $dst_path on the database server, replacing it atomically; false when the source does not exist. */
+    public function fileCopy(string $src_path, string $dst_path): bool {}
 
     /** Same as fileCopy: stored files cannot be linked. */
-    public function fileLinkCopy(string $srcPath, string $dstPath, bool $symLink = false): bool {}
+    public function fileLinkCopy(string $src_path, string $dst_path, ?bool $sym_link = false): bool {}
 
-    /** Moves a stored file to $dstPath; false when the source does not exist. */
-    public function fileMove(string $srcPath, string $dstPath): bool {}
+    /** Moves a stored file to $dst_path; false when the source does not exist. */
+    public function fileMove(string $src_path, string $dst_path): bool {}
 
-    /** Names of all stored files; only those with $scopes, or all but those when $excludeScopes is true. */
-    public function getFileList(array|false $scopes = false, bool $excludeScopes = false): array {}
+    /** Names of all stored files; only those with $scopes, or all but those when $exclude_scopes is true. */
+    public function getFileList(array|false $scopes = false, ?bool $exclude_scopes = false): array {}
 
     /** Names of soft-deleted files: at most $limit, only those of $scopes, and with $expiry only those whose mtime is older. */
     public static function fetchExpiredItems(array|false $scopes = false, int|false $limit = false, int|false $expiry = false): array {}
 
     /** Removes up to $limit soft-deleted files for good (only those of $scopes; with $expiry only those whose mtime is older); returns how many. */
-    public static function purgeExpired(int $limit = 1000, int|false $expiry = false, array|false $scopes = false): int {}
+    public static function purgeExpired(?int $limit = 1000, int|false $expiry = false, array|false $scopes = false): int {}
 
     /** eZ's expiry rule: true when $mtime is false or negative, older than $expiry, or with a $ttl older than $curtime - $ttl. */
-    public static function isFileExpired(string $fname, int|false $mtime, int $expiry, int $curtime, ?int $ttl): bool {}
+    public static function isFileExpired(string $fname, int|false $mtime, int $expiry, int $curtime, ?int $ttl = null): bool {}
 
     /** Whether files must be copied into the store to be seen by every node (true for ezdb). */
     public function requiresClusterizing(): bool {}
@@ -82,7 +105,7 @@ class eZClusterFileHandler
     public function hasStaleCacheSupport(): bool {}
 
     /** (Re)loads the bound file's metadata; returns whether the file exists. */
-    public function loadMetaData(bool $force = false): bool {}
+    public function loadMetaData(?bool $force = false): bool {}
 
     /** Whether the bound file exists (always asks the store). */
     public function exists(): bool {}
@@ -99,11 +122,11 @@ class eZClusterFileHandler
     /** The bound path, or false when unbound. */
     public function name(): string|false {}
 
-    /** Stores $contents as the bound file; with $storeLocally also writes the local copy. */
-    public function storeContents(string $contents, string|false $scope = false, string|false $datatype = false, bool $storeLocally = false): void {}
+    /** Stores $contents as the bound file; with $store_locally also writes the local copy. */
+    public function storeContents(string $contents, string|false $scope = false, string|false $datatype = false, ?bool $store_locally = false): void {}
 
-    /** Copies the bound file to local disk (atomically, with the stored mtime) unless a current copy is there or $noLocalCache; returns its path, or false when it is not stored. */
-    public function fetch(bool $noLocalCache = false): string|false {}
+    /** Copies the bound file to local disk (atomically, with the stored mtime) unless a current copy is there or $no_local_cache; returns its path, or false when it is not stored. */
+    public function fetch(?bool $no_local_cache = false): string|false {}
 
     /** Copies the bound file to a new uniquely named local file (ezfs: the file itself); returns that path, or false. */
     public function fetchUnique(): string|false {}
@@ -117,14 +140,14 @@ class eZClusterFileHandler
     /** Removes the bound file's local copy, not the stored file. */
     public function deleteLocal(): void {}
 
-    /** Moves the bound file to $dstPath (the handler stays bound to the old path); false when it does not exist. */
-    public function move(string $dstPath): bool {}
+    /** Moves the bound file to $dst_path (the handler stays bound to the old path); false when it does not exist. */
+    public function move(string $dst_path): bool {}
 
-    /** Removes for good the soft-deleted files under the bound path, then the bound file if soft-deleted: $max (default 100) per batch, $printCallback($path, $count) after each, $microsleep microseconds between; with $expiry only files whose mtime is older. */
-    public function purge(callable|false $printCallback = false, int|false $microsleep = false, int|false $max = false, int|false $expiry = false): void {}
+    /** Removes for good the soft-deleted files under the bound path, then the bound file if soft-deleted: $max (default 100) per batch, $print_callback($path, $count) after each, $microsleep microseconds between; with $expiry only files whose mtime is older. */
+    public function purge(callable|false $print_callback = false, int|false $microsleep = false, int|false $max = false, int|false $expiry = false): void {}
 
     /** Sends the bound file, or $length bytes from $offset, to the output as it streams from the store; false when it does not exist. */
-    public function passthrough(int $offset = 0, int|false $length = false): bool {}
+    public function passthrough(?int $offset = 0, int|false $length = false): bool {}
 
     /** Whether the bound file is expired by isFileExpired's rule, judged by its stored mtime (a missing file is expired). */
     public function isExpired(int $expiry, int $curtime, ?int $ttl = null): bool {}
@@ -134,4 +157,45 @@ class eZClusterFileHandler
 
     /** The same rule, judged by the stored mtime read from the database now. */
     public function isDBFileExpired(int $expiry, int $curtime, ?int $ttl = null): bool {}
+
+    /* caches */
+
+    /** Returns $retrieve_callback's result for a valid cached file; otherwise exactly one process runs $generate_callback and stores its result while the others get the stale copy or wait until the generation timeout (see docs/caches.md). */
+    public function processCache(?callable $retrieve_callback, callable|false|null $generate_callback = null, ?int $ttl = null, ?int $expiry = null, mixed $extra_data = null): mixed {}
+
+    /** processCache() without generation: $callback's result, or null when the file is missing or expired. */
+    public function processFile(callable $callback, int|false|null $expiry = false, mixed $extra_data = null): mixed {}
+
+    /** Stores generated data if this handler holds the generation lock and it was not taken over (then releases it); returns the content. */
+    public function storeCache(array|string $file_data): mixed {}
+
+    /** Takes the generation lock ("<path>.generating"): true, or the seconds until the other holder's lock times out. */
+    public function startCacheGeneration(): bool|int {}
+
+    /** Releases the generation lock; false when none was held or it was taken over. $rename is accepted for compatibility. */
+    public function endCacheGeneration(?bool $rename = true): bool {}
+
+    /** Releases the generation lock if held. Never touches the cached file; harmless without a lock. */
+    public function abortCacheGeneration(): void {}
+
+    /** True while the lock is still this handler's (refreshing it); false when none is held or it was taken over. */
+    public function checkCacheGenerationTimeout(): bool {}
 }
+
+/**
+ * Sends the stored file a request names, with RFC 9110 semantics: Content-Type
+ * from the stored datatype, Content-Length, Last-Modified, a strong ETag,
+ * If-None-Match / If-Modified-Since (304), Range / If-Range (206, 416,
+ * multipart/byteranges), HEAD, Cache-Control / Expires (ServeCacheControl,
+ * ServeExpires). Only paths under ServePublicPrefixes are served; anything
+ * else, or a missing or deleted file, is a 404; other methods a 405; a store
+ * failure a 500 that shows nothing of its cause (which goes to PHP's error
+ * log). The body is streamed chunk by chunk as rows arrive. See docs/serving.md.
+ *
+ * @param string|null $path URL path to serve (percent-encoded; a query is
+ *        ignored); default: the request's REQUEST_URI.
+ * @param array|null $settings [ClusteringSettings] keys (or php.ini names)
+ *        layered over php.ini for this call: one siteaccess's store.
+ * @return int the HTTP status sent
+ */
+function ezcluster_serve(?string $path = null, ?array $settings = null): int {}

@@ -21,8 +21,37 @@ fn render() -> String {
         };
         out.push_str(&format!("| `{}` | `{}` | {default} | {permission} | {} |\n", d.key, d.ini, d.doc));
     }
+    out.push_str(PRECEDENCE);
     out
 }
+
+/// Hand-written: where values come from, and the settings file's format.
+const PRECEDENCE: &str = "
+## Precedence
+
+A setting takes the value of the last of these sources that sets it:
+
+1. the built-in default (the table above);
+2. php.ini, or `-d` on the command line;
+3. the eZ Publish INI file named by `ezcluster.settings_file`, e.g.
+   `settings/override/file.ini.append.php`: its `[ClusteringSettings]` group;
+4. `eZClusterFileHandler::configure()`, for the rest of the current request
+   (it may also name another `SettingsFile`).
+
+The settings file is read as eZ Publish reads it: the `<?php /* ... */ ?>`
+wrapper lines and the `#?ini charset` mark are ignored, `#` starts a comment
+line and `##` a comment to the end of the line, other groups are ignored, and
+so are keys of `[ClusteringSettings]` that are not settings of this table
+(eZ's other cluster settings, array lines such as `NonExistantStaleCacheHandling[]`).
+Blanks around keys and `=` are allowed and keys match in any case. A relative
+path is taken from the current directory; give an absolute one.
+
+The file is parsed once and again only when its modification time or size
+changes; each request checks that with one `stat()`, so a php-fpm worker sees
+an edited file from its next request on. A missing or unreadable file, or a
+bad value in it, is an error on the first use of the store that names the
+file, the setting and the line (never a password).
+";
 
 #[test]
 fn settings_doc_matches_the_table() {

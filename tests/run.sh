@@ -53,10 +53,12 @@ phpt_backend() {
   local log="$work/phpt-$backend.log" status=0
   local scratch="$work/phpt-$backend"
   mkdir -p "$scratch"
+  # Cache generation under concurrency needs the shared store's locks: not ezfs.
+  local cache_tests=tests/cache; [ "$backend" != ezfs ] || cache_tests=
   echo "== phpt on $backend"
   TEST_PHP_EXECUTABLE=$(command -v "$php") EZCLUSTER_TEST_SCRATCH="$scratch" NO_INTERACTION=1 \
     "$php" "$run_tests" -q --show-diff \
-    -d extension="$ext_dir/ezcluster.so" "$@" tests/phpt 2>&1 | tee "$log" || status=$?
+    -d extension="$ext_dir/ezcluster.so" "$@" tests/phpt $cache_tests 2>&1 | tee "$log" || status=$?
   local p f
   p=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
   f=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
@@ -75,6 +77,24 @@ for b in mysql pgsql; do
   phpt_backend "$b" -d ezcluster.db_backend=$b -d "ezcluster.db_host=${!host}" -d "ezcluster.db_port=${!port}" \
     -d "ezcluster.db_name=${!name}" -d "ezcluster.db_user=${!user}" -d "ezcluster.db_password=${!pass}"
 done
+
+echo "== Rust: cache generation locks on sqlite, mysql, pgsql"
+cargo_suite cache-locks --test cache_locks
+
+echo "== Rust: retries under real lock waits, deadlocks and refused connections"
+cargo_suite contention --test contention -- --test-threads=1
+
+# HTTP through real web servers: every serving rule on nginx + php-fpm and
+# Apache + mod_php (MariaDB and PostgreSQL), two nodes, a worker's memory.
+http_status=0
+tests/http.sh "$work/http" "$work/http-counts" || http_status=$?
+http_failed=0
+while read -r suite p f; do
+  record "$suite" "$p" "$f"
+  http_failed=$(( http_failed + f ))
+done < <(cat "$work/http-counts" 2>/dev/null)
+# A run that stopped early (a server did not start) must not pass.
+[ "$http_status" -eq 0 ] || [ "$http_failed" -gt 0 ] || record nginx-mysql 0 1
 
 # Operations tools (php/bin), once per backend, over a generated var/ tree;
 # the php.ini written here is the only source of the backend's settings.
@@ -104,7 +124,9 @@ done
 echo
 echo "== Summary"
 total_p=0 total_f=0
-for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql tools-sqlite tools-ezfs tools-mysql tools-pgsql; do
+for suite in core sqlite ezfs mysql pgsql connections docs phpt-sqlite phpt-ezfs phpt-mysql phpt-pgsql cache-locks contention \
+    nginx-mysql nginx-pgsql apache-mysql apache-pgsql two-nodes serve-memory \
+    tools-sqlite tools-ezfs tools-mysql tools-pgsql; do
   printf '  %-12s %4d passed, %d failed\n' "$suite" "${passed[$suite]:-0}" "${failed[$suite]:-0}"
   total_p=$(( total_p + ${passed[$suite]:-0} )); total_f=$(( total_f + ${failed[$suite]:-0} ))
 done

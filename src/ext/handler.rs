@@ -6,6 +6,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 
 use super::{settings, to_php, type_error};
+use crate::store::cache::Caches;
 use crate::store::cluster::{Cluster, Subtree};
 use crate::store::{Config, Error, FetchSink, FileMeta, ScopeFilter};
 
@@ -65,15 +66,9 @@ fn scope_filter(scopes: Option<&Zval>, exclude: bool, arg: &str) -> PhpResult<Sc
     })
 }
 
-/// eZ's expiry rule: a file is expired when it is missing or deleted
-/// (`mtime` false or negative), older than `$expiry`, or, with a `$ttl`,
-/// older than `$curtime - $ttl`.
+/// eZ's expiry rule (see `store::cache::is_file_expired`) with a given `$expiry`.
 fn is_expired(mtime: Option<i64>, expiry: i64, curtime: i64, ttl: Option<i64>) -> bool {
-    match mtime {
-        None => true,
-        Some(m) if m < 0 => true,
-        Some(m) => m < ttl.map_or(expiry, |ttl| expiry.max(curtime - ttl)),
-    }
+    crate::store::cache::is_file_expired(mtime, Some(expiry), curtime, ttl)
 }
 
 /// Modification time of a local file, if there is one.
@@ -160,18 +155,7 @@ impl ClusterFileHandler {
     /// Overrides settings for this request, with eZ's `[ClusteringSettings]`
     /// keys (`DBBackend`, `DBHost`, ...) or php.ini names.
     pub fn configure(settings: &ZendHashTable) -> PhpResult<()> {
-        let mut pairs = Vec::new();
-        for (key, value) in settings.iter() {
-            let value = if let Some(b) = value.bool() {
-                (if b { "1" } else { "0" }).to_string()
-            } else if let Some(n) = value.long() {
-                n.to_string()
-            } else {
-                value.string().ok_or_else(|| type_error(format!("setting {key} must be a string, integer or bool")))?
-            };
-            pairs.push((key.to_string(), value));
-        }
-        settings::configure(pairs).map_err(to_php)
+        settings::configure(settings::pairs(settings)?).map_err(to_php)
     }
 
     /// eZ's scripts call this before pcntl_fork(). Nothing to do: a
@@ -540,5 +524,79 @@ impl ClusterFileHandler {
     pub fn is_db_file_expired(&mut self, expiry: i64, curtime: i64, ttl: Option<i64>) -> PhpResult<bool> {
         self.load_meta_data(Some(true))?;
         self.is_expired(expiry, curtime, ttl)
+    }
+
+    // ---- caches ----
+
+    /// eZ's processCache: `$retrieveCallback($path, $mtime[, $extraData])`
+    /// gets a valid cached file (copied locally first); otherwise one
+    /// process calls `$generateCallback($path[, $extraData])` and stores what
+    /// it returns while the others get the stale copy. A null generate
+    /// callback takes the lock and returns eZClusterFileFailure 2 (the caller
+    /// generates and calls storeCache), false never generates.
+    #[php(optional = generate_callback)]
+    pub fn process_cache(
+        &mut self,
+        retrieve_callback: &Zval,
+        generate_callback: Option<&Zval>,
+        ttl: Option<&Zval>,
+        expiry: Option<&Zval>,
+        extra_data: Option<&Zval>,
+    ) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        self.meta = None;
+        let config = config()?;
+        super::cache::process_cache(&config, &path, retrieve_callback, generate_callback, ttl, expiry, extra_data)
+    }
+
+    /// processCache without generation: `$callback($path, $mtime[, $extraData])`'s
+    /// result, or null when the file is missing or expired.
+    #[php(optional = expiry)]
+    pub fn process_file(&mut self, callback: &Zval, expiry: Option<&Zval>, extra_data: Option<&Zval>) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        let config = config()?;
+        let mut disabled = Zval::new();
+        disabled.set_bool(false);
+        let result = super::cache::process_cache(&config, &path, callback, Some(&disabled), None, expiry, extra_data)?;
+        Ok(if super::cache::failure_errno(&result).is_some() { Zval::new() } else { result })
+    }
+
+    /// Stores generated data (an array as processCache's generate callback
+    /// returns, or the binary data) if this handler holds the generation
+    /// lock and it was not taken over; always returns the content.
+    pub fn store_cache(&mut self, file_data: &Zval) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        self.meta = None;
+        super::cache::store_cache(&*config()?, &path, file_data)
+    }
+
+    /// Takes the generation lock: true, or the seconds until another
+    /// process's lock times out.
+    pub fn start_cache_generation(&mut self) -> PhpResult<Zval> {
+        let path = self.bound()?.to_string();
+        super::cache::start_generation(&*config()?, &path)
+    }
+
+    /// Releases the generation lock; false when this handler held none or it
+    /// was taken over. (Data is stored under the real name by storeCache, so
+    /// there is nothing to rename: `$rename` is accepted for compatibility.)
+    #[php(optional = rename)]
+    pub fn end_cache_generation(&mut self, rename: Option<bool>) -> PhpResult<bool> {
+        let _ = rename;
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).end_generation(&path).map_err(to_php)
+    }
+
+    /// Releases the generation lock if held; never touches the cached file.
+    pub fn abort_cache_generation(&mut self) -> PhpResult<()> {
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).abort_generation(&path).map_err(to_php)
+    }
+
+    /// True while this handler still holds the generation lock (refreshing
+    /// it); false when it holds none or the lock was taken over.
+    pub fn check_cache_generation_timeout(&mut self) -> PhpResult<bool> {
+        let path = self.bound()?.to_string();
+        Caches::new(&*config()?).check_generation(&path).map_err(to_php)
     }
 }

@@ -7,6 +7,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use md5::{Digest, Md5};
 
+use super::cache::{GenerationLocks, LockRow, LockStatements};
 use super::error::{Error, Result};
 
 /// One row of `ezdbfile`.
@@ -51,9 +52,22 @@ pub trait FetchSink {
     fn data(&mut self, bytes: &[u8]) -> Result<()>;
 }
 
+/// Receives chunks of a fetched file with their offsets: metadata first, then
+/// the chunk at offset 0 (the empty file has none), then the selected chunks
+/// in order. `begin` may come again after a failure (a retried fetch).
+pub trait ChunkSink {
+    fn begin(&mut self, meta: &FileMeta) -> Result<()>;
+    fn chunk(&mut self, offset: u64, bytes: &[u8]) -> Result<()>;
+}
+
 pub trait Backend: Send {
     /// "mysql", "pgsql", "sqlite" or "ezfs".
     fn kind(&self) -> &'static str;
+    /// The cache generation locks; `None` where there is no shared store to
+    /// lock (ezfs serves one host, like eZ Publish's own ezfs handler).
+    fn generation_locks(&mut self) -> Option<&mut dyn GenerationLocks> {
+        None
+    }
     /// Creates the tables if they are missing; harmless when they exist.
     fn create_tables(&mut self) -> Result<()>;
     /// Metadata of a live (not deleted) file.
@@ -64,6 +78,11 @@ pub trait Backend: Send {
     fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64>;
     /// Streams a live file into `sink`; `Ok(None)` when there is none.
     fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>>;
+    /// Streams a live file's chunk at offset 0 and its chunks whose offset
+    /// lies in `lo..=hi` into `sink`, in one consistent read (what HTTP
+    /// serving needs: the first chunk for the validator, then the requested
+    /// ranges); `Ok(None)` when there is no such file.
+    fn fetch_range(&mut self, name: &str, lo: u64, hi: u64, sink: &mut dyn ChunkSink) -> Result<Option<FileMeta>>;
     /// Soft delete. Returns whether a live file was deleted.
     fn delete(&mut self, name: &str) -> Result<bool>;
     /// Names of live files, optionally only (or all but) those with the given scopes.
@@ -163,7 +182,7 @@ pub struct JoinedRow<'a> {
 
 /// The statements a SQL database must provide. Each method is one statement
 /// (or one round trip); `SqlBackend` composes them into transactions.
-pub trait SqlConnection: Send {
+pub trait SqlConnection: Send + LockStatements {
     fn kind(&self) -> &'static str;
     fn create_tables(&mut self) -> Result<()>;
     fn begin(&mut self) -> Result<()>;
@@ -179,6 +198,14 @@ pub trait SqlConnection: Send {
     /// One statement joining a live file's metadata with its chunks in offset
     /// order, streamed row by row (one statement = one consistent snapshot).
     fn select_joined(&mut self, hash: &str, row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()>;
+    /// Like `select_joined`, but only the chunks at offset 0 and in `lo..=hi`.
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()>;
     /// `mtime = -ABS(mtime), expired = 1` on a live file; returns rows changed.
     fn soft_delete(&mut self, hash: &str) -> Result<u64>;
     /// The rows `query` selects, in name order.
@@ -220,22 +247,17 @@ impl<C: SqlConnection> SqlBackend<C> {
             }
         }
     }
-}
 
-impl<C: SqlConnection> Backend for SqlBackend<C> {
-    fn kind(&self) -> &'static str {
-        self.conn.kind()
-    }
-
-    fn create_tables(&mut self) -> Result<()> {
-        self.conn.create_tables()
-    }
-
-    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
-        Ok(self.conn.select_meta(&name_hash(name))?.filter(|m| !m.is_deleted()))
-    }
-
-    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+    /// Stores `data` as `file` (see `Backend::store`) provided `precondition`,
+    /// run first in the same transaction, answers true; `Ok(None)` otherwise,
+    /// with nothing changed. The precondition may adjust the file (its mtime).
+    fn store_if(
+        &mut self,
+        file: &NewFile,
+        data: &mut dyn Source,
+        chunk_size: usize,
+        precondition: impl FnOnce(&mut C, &mut NewFile) -> Result<bool>,
+    ) -> Result<Option<u64>> {
         let hash = name_hash(file.name);
         data.seek(SeekFrom::Start(0)).map_err(Error::Sink)?;
         let expected = {
@@ -245,8 +267,13 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
         };
         // Everything in one transaction: until commit, readers keep seeing the
         // previous version, and a killed writer's rows roll back.
+        let mut file = file.clone();
+        // A failed precondition changed nothing: committing that is a no-op.
         self.transaction(|conn| {
-            conn.upsert_meta(&hash, file, expected)?;
+            if !precondition(conn, &mut file)? {
+                return Ok(None);
+            }
+            conn.upsert_meta(&hash, &file, expected)?;
             conn.delete_chunks(&hash)?;
             let mut buf = Vec::with_capacity(chunk_size);
             let mut offset = 0u64;
@@ -261,8 +288,31 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
             if offset != expected {
                 conn.set_size(&hash, offset)?;
             }
-            Ok(offset)
+            Ok(Some(offset))
         })
+    }
+}
+
+impl<C: SqlConnection> Backend for SqlBackend<C> {
+    fn kind(&self) -> &'static str {
+        self.conn.kind()
+    }
+
+    fn generation_locks(&mut self) -> Option<&mut dyn GenerationLocks> {
+        Some(self)
+    }
+
+    fn create_tables(&mut self) -> Result<()> {
+        self.conn.create_tables()
+    }
+
+    fn metadata(&mut self, name: &str) -> Result<Option<FileMeta>> {
+        Ok(self.conn.select_meta(&name_hash(name))?.filter(|m| !m.is_deleted()))
+    }
+
+    fn store(&mut self, file: &NewFile, data: &mut dyn Source, chunk_size: usize) -> Result<u64> {
+        let stored = self.store_if(file, data, chunk_size, |_, _| Ok(true))?;
+        Ok(stored.expect("an unconditional store happens"))
     }
 
     fn fetch(&mut self, name: &str, sink: &mut dyn FetchSink) -> Result<Option<FileMeta>> {
@@ -291,6 +341,42 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
                 name: m.name,
                 message: format!("size is {} but the chunks hold {received} bytes", m.size),
             }),
+            other => Ok(other),
+        }
+    }
+
+    fn fetch_range(&mut self, name: &str, lo: u64, hi: u64, sink: &mut dyn ChunkSink) -> Result<Option<FileMeta>> {
+        let mut meta: Option<FileMeta> = None;
+        // End of the previous chunk: offsets must rise, chunk 0 first, and
+        // no chunk may reach past the size.
+        let mut end: Option<u64> = None;
+        self.conn.select_joined_range(&name_hash(name), lo, hi, &mut |row| {
+            if let Some(m) = row.meta {
+                sink.begin(&m)?;
+                meta = Some(m);
+                end = None;
+            }
+            let m = meta.as_ref().expect("first row carries the metadata");
+            if let Some((offset, bytes)) = row.chunk {
+                let misplaced = match end {
+                    None => offset != 0,
+                    Some(e) => offset < e,
+                };
+                if misplaced || offset + bytes.len() as u64 > m.size {
+                    return Err(Error::Corrupt {
+                        name: m.name.clone(),
+                        message: format!("unexpected chunk of {} bytes at offset {offset}", bytes.len()),
+                    });
+                }
+                end = Some(offset + bytes.len() as u64);
+                sink.chunk(offset, bytes)?;
+            }
+            Ok(())
+        })?;
+        match meta {
+            Some(m) if m.size > 0 && end.is_none() => {
+                Err(Error::Corrupt { name: m.name, message: format!("size is {} but there is no chunk", m.size) })
+            }
             other => Ok(other),
         }
     }
@@ -354,5 +440,58 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
             }
             Ok(true)
         })
+    }
+}
+
+/// The generation-lock protocol on the lock row `<name>.generating` (see
+/// `cache`): every change is a compare-and-set on the row's (token, mtime).
+impl<C: SqlConnection> GenerationLocks for SqlBackend<C> {
+    fn insert_lock(&mut self, lock_name: &str, row: &LockRow) -> Result<bool> {
+        Ok(self.conn.insert_lock(&name_hash(lock_name), lock_name, row)? == 1)
+    }
+
+    fn lock_row(&mut self, lock_name: &str) -> Result<Option<LockRow>> {
+        // A soft-deleted lock (a cache clear marked it) keeps its row with a
+        // negative mtime, which makes it long expired: taken over, not waited for.
+        Ok(self.conn.select_meta(&name_hash(lock_name))?.map(|m| LockRow { token: m.datatype, mtime: m.mtime }))
+    }
+
+    fn swap_lock(&mut self, lock_name: &str, seen: &LockRow, new: &LockRow) -> Result<bool> {
+        Ok(self.conn.swap_lock(&name_hash(lock_name), seen, new)? == 1)
+    }
+
+    fn delete_lock(&mut self, lock_name: &str, held: &LockRow) -> Result<bool> {
+        Ok(self.conn.delete_lock(&name_hash(lock_name), held)? == 1)
+    }
+
+    fn store_locked(
+        &mut self,
+        lock_name: &str,
+        held: &LockRow,
+        next: Option<&LockRow>,
+        file: &NewFile,
+        data: &mut dyn Source,
+        chunk_size: usize,
+    ) -> Result<Option<(u64, i64)>> {
+        let lock_hash = name_hash(lock_name);
+        let file_hash = name_hash(file.name);
+        let mut mtime = file.mtime;
+        let stored = self.store_if(file, data, chunk_size, |conn, file| {
+            let still_ours = match next {
+                Some(next) => conn.swap_lock(&lock_hash, held, next)?,
+                None => conn.delete_lock(&lock_hash, held)?,
+            } == 1;
+            if still_ours {
+                // Each version gets a later mtime than the one it replaces, so
+                // a local copy (compared by mtime and size) is never mistaken
+                // for a version stored in the same second.
+                if let Some(previous) = conn.select_meta(&file_hash)? {
+                    file.mtime = file.mtime.max(previous.mtime.abs() + 1);
+                }
+                mtime = file.mtime;
+            }
+            Ok(still_ours)
+        })?;
+        Ok(stored.map(|size| (size, mtime)))
     }
 }

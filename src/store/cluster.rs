@@ -84,7 +84,7 @@ impl<'c> Cluster<'c> {
         self.config.file_handler == FileHandler::Ezfs
     }
 
-    fn new_file<'a>(
+    pub(crate) fn new_file<'a>(
         name: &'a str,
         trunk: &'a mut String,
         scope: Option<&'a str>,

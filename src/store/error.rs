@@ -29,6 +29,9 @@ pub enum Error {
     /// The consumer of a fetch (a local file, the HTTP client) failed; the
     /// store itself is fine.
     Sink(io::Error),
+    /// A caller's callback (processCache's retrieve or generate) failed,
+    /// e.g. threw: the store is fine, and the callback's own error stands.
+    Callback(String),
 }
 
 impl Error {
@@ -65,6 +68,7 @@ impl fmt::Display for Error {
             Error::Corrupt { name, message } => write!(f, "stored file '{name}' is damaged: {message}"),
             Error::Io { path, source } => write!(f, "{path}: {source}"),
             Error::Sink(e) => write!(f, "writing the fetched data failed: {e}"),
+            Error::Callback(m) => write!(f, "the callback failed: {m}"),
         }
     }
 }

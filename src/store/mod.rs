@@ -3,14 +3,18 @@
 //! builds and tests with plain `cargo test`.
 
 pub mod backend;
+pub mod cache;
 pub mod cluster;
 pub mod error;
 pub mod fs;
+pub mod http;
+pub mod ini_file;
 pub mod mime;
 pub mod mysql;
 pub mod names;
 pub mod pgsql;
 pub mod pool;
+pub mod serve;
 pub mod settings;
 pub mod sqlite;
 pub mod wildcard;
@@ -30,6 +34,7 @@ pub fn open(config: &Config) -> Result<Box<dyn Backend>> {
         FileHandler::Ezdb => {
             let mut attempt = 0;
             loop {
+                pool::count_connect_attempt();
                 let opened = match config.backend {
                     BackendKind::Sqlite => sqlite::SqliteConnection::open(config).map(boxed),
                     BackendKind::Mysql => mysql::MysqlConnection::connect(config).map(boxed),

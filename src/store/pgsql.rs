@@ -11,6 +11,7 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, SimpleQueryMessage, Statement};
 
 use super::backend::{like_prefix, FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -65,6 +66,12 @@ const SELECT_META: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.s
 const SELECT_JOINED: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired,
    d.\"offset\", d.filedata
  FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
+ WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
+ ORDER BY d.\"offset\"";
+const SELECT_JOINED_RANGE: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired,
+   d.\"offset\", d.filedata
+ FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
+   AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN $2 AND $3)
  WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
  ORDER BY d.\"offset\"";
 const SOFT_DELETE: &str = "UPDATE ezdbfile SET mtime = -ABS(mtime), expired = 1
@@ -169,6 +176,29 @@ impl PgsqlConnection {
         Ok(statement)
     }
 
+    /// Runs a statement of the metadata+chunks join, handing each row over as
+    /// it is read: the client stops reading the socket until the previous
+    /// batch is consumed, so memory stays O(chunk) whatever the file size.
+    fn joined_rows(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let statement = self.prepared(sql)?;
+        let mut rows = self.client.query_raw(&statement, params.iter().copied()).map_err(db_error)?;
+        let mut first = true;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let meta = if first { Some(meta_from_row(&row).map_err(db_error)?) } else { None };
+            first = false;
+            let offset: Option<i64> = row.try_get(7).map_err(db_error)?;
+            let data: Option<&[u8]> = row.try_get(8).map_err(db_error)?;
+            let chunk = offset.zip(data).map(|(o, d)| (o as u64, d));
+            on_row(JoinedRow { meta, chunk })?;
+        }
+        Ok(())
+    }
+
     fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let statement = self.prepared(sql)?;
         self.client.execute(&statement, params).map_err(db_error)
@@ -231,21 +261,19 @@ impl SqlConnection for PgsqlConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        let statement = self.prepared(SELECT_JOINED)?;
-        // query_raw hands over rows as they are read; the client stops reading
-        // the socket until the previous batch is consumed, so memory stays
-        // O(chunk) whatever the file size.
-        let mut rows = self.client.query_raw(&statement, [hash]).map_err(db_error)?;
-        let mut first = true;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(&row).map_err(db_error)?) } else { None };
-            first = false;
-            let offset: Option<i64> = row.try_get(7).map_err(db_error)?;
-            let data: Option<&[u8]> = row.try_get(8).map_err(db_error)?;
-            let chunk = offset.zip(data).map(|(o, d)| (o as u64, d));
-            on_row(JoinedRow { meta, chunk })?;
-        }
-        Ok(())
+        self.joined_rows(SELECT_JOINED, &[&hash], on_row)
+    }
+
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        // Offsets are BIGINT; a bound past that means "to the end".
+        let bound = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
+        self.joined_rows(SELECT_JOINED_RANGE, &[&hash, &bound(lo), &bound(hi)], on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {
@@ -284,5 +312,31 @@ impl SqlConnection for PgsqlConnection {
 
     fn move_chunks(&mut self, from: &str, to: &str) -> Result<()> {
         self.execute(MOVE_CHUNKS, &[&to, &from]).map(drop)
+    }
+}
+
+const INSERT_LOCK: &str = "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+ VALUES ($1, $2, $2, $3, '', 0, $4, 0) ON CONFLICT (name_hash) DO NOTHING";
+const SWAP_LOCK: &str = "UPDATE ezdbfile SET datatype = $1, mtime = $2, expired = 0
+ WHERE name_hash = $3 AND datatype = $4 AND mtime = $5";
+const DELETE_LOCK: &str = "DELETE FROM ezdbfile WHERE name_hash = $1 AND datatype = $2 AND mtime = $3";
+
+/// The INTEGER mtime column of a lock row.
+fn lock_mtime(row: &LockRow) -> Result<i32> {
+    i32::try_from(row.mtime)
+        .map_err(|_| Error::InvalidArgument(format!("mtime {} does not fit the INTEGER column", row.mtime)))
+}
+
+impl LockStatements for PgsqlConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        self.execute(INSERT_LOCK, &[&row.token, &lock_name, &hash, &lock_mtime(row)?])
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        self.execute(SWAP_LOCK, &[&new.token, &lock_mtime(new)?, &hash, &seen.token, &lock_mtime(seen)?])
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.execute(DELETE_LOCK, &[&hash, &held.token, &lock_mtime(held)?])
     }
 }

@@ -25,6 +25,23 @@ pub fn connections_opened() -> u64 {
     OPENED.load(Ordering::Relaxed)
 }
 
+/// Connection attempts, failed ones included (at most 1 + DBConnectRetries per open).
+static CONNECT_ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+/// Operations run again after a lock wait timeout or deadlock (DBExecuteRetries).
+static LOCK_RETRIES: AtomicU64 = AtomicU64::new(0);
+
+pub fn connect_attempts() -> u64 {
+    CONNECT_ATTEMPTS.load(Ordering::Relaxed)
+}
+
+pub(super) fn count_connect_attempt() {
+    CONNECT_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn lock_retries() -> u64 {
+    LOCK_RETRIES.load(Ordering::Relaxed)
+}
+
 /// Runs `op` on this process's connection for `config`, opening it on first
 /// use. When the connection turns out to be lost, `op` runs once more on a
 /// fresh one, and after a lock wait or deadlock it runs again (up to
@@ -60,8 +77,15 @@ pub fn with_backend<T>(config: &Config, mut op: impl FnMut(&mut dyn Backend) -> 
             }
             Err(Error::Retryable { .. }) if lock_retries < config.execute_retries => {
                 lock_retries += 1;
+                LOCK_RETRIES.fetch_add(1, Ordering::Relaxed);
                 index = Some(i);
                 std::thread::sleep(backoff(lock_retries));
+            }
+            Err(Error::Retryable { backend, message }) => {
+                return Err(Error::Retryable {
+                    backend,
+                    message: format!("{message} (given up after {lock_retries} retries: DBExecuteRetries)"),
+                })
             }
             other => return other,
         }
@@ -74,4 +98,21 @@ fn backoff(attempt: u32) -> Duration {
     let base = 5u64 << attempt.min(7);
     let jitter = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64) % base;
     Duration::from_millis(base / 2 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let ms = |attempt| backoff(attempt).as_millis();
+        assert!((5..15).contains(&ms(1)), "first retry waits {} ms", ms(1));
+        for attempt in 7..=1000 {
+            assert!((320..960).contains(&ms(attempt)), "attempt {attempt}: {} ms", ms(attempt));
+        }
+        // Jitter: processes that collided do not all wait the same time.
+        let waits: std::collections::HashSet<_> = (0..50).map(|_| backoff(7)).collect();
+        assert!(waits.len() > 1, "50 backoffs were all {waits:?}");
+    }
 }

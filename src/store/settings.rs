@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::error::{Error, Result};
+use super::http::PublicPrefixes;
 
 /// Who may change a setting. `System` settings come only from php.ini (or -d,
 /// or `configure()` by code that already holds them): never from ini_set().
@@ -36,6 +37,8 @@ const fn def(
 }
 
 pub static SETTINGS: &[SettingDef] = &[
+    def("SettingsFile", "ezcluster.settings_file", "", Permission::System,
+        "An eZ Publish INI file, e.g. `settings/override/file.ini.append.php`, whose `[ClusteringSettings]` values override php.ini (see [precedence](#precedence)). Empty: none. Read again when its mtime or size changes."),
     def("FileHandler", "ezcluster.file_handler", "ezdb", Permission::System,
         "`ezdb` keeps files in a database; `ezfs` keeps them on the local filesystem (no cluster)."),
     def("DBBackend", "ezcluster.db_backend", "sqlite", Permission::System,
@@ -64,8 +67,16 @@ pub static SETTINGS: &[SettingDef] = &[
         "How many times a failed connection attempt is tried again before giving up."),
     def("DBExecuteRetries", "ezcluster.db_execute_retries", "20", Permission::All,
         "How many times a statement that hit a lock wait or deadlock is tried again."),
+    def("CacheGenerationTimeout", "ezcluster.cache_generation_timeout", "60", Permission::All,
+        "Seconds a process may take to regenerate an expired cache item before another process takes the generation over (eZ Publish: site.ini [ContentSettings] CacheGenerationTimeout)."),
     def("DBCreateTables", "ezcluster.db_create_tables", "1", Permission::System,
         "Create the ezdbfile tables on first use when they are missing. Turn off where the web user has no DDL rights."),
+    def("ServePublicPrefixes", "ezcluster.serve_public_prefixes", "var/storage/images*,var/*/storage/images*", Permission::System,
+        "Comma-separated trees that `ezcluster_serve()` may send over HTTP; `*` matches within one path segment. Any other path is a 404."),
+    def("ServeCacheControl", "ezcluster.serve_cache_control", "public, max-age=86400", Permission::System,
+        "`Cache-Control` header value of served files (also on 304 responses); empty sends none."),
+    def("ServeExpires", "ezcluster.serve_expires", "", Permission::System,
+        "Seconds from the request until the `Expires` date of served files; empty sends no `Expires` header."),
 ];
 
 pub fn find(key: &str) -> Option<&'static SettingDef> {
@@ -126,6 +137,7 @@ impl fmt::Debug for Secret {
 /// The typed, validated settings. Equal configs share one connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
+    pub settings_file: String,
     pub file_handler: FileHandler,
     pub backend: BackendKind,
     pub host: String,
@@ -138,6 +150,18 @@ pub struct Config {
     pub connect_retries: u32,
     pub execute_retries: u32,
     pub create_tables: bool,
+    pub cache_generation_timeout: u32,
+    pub serve: ServeSettings,
+}
+
+/// How `ezcluster_serve()` answers: which trees are public, and the caching
+/// headers it sends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServeSettings {
+    pub public_prefixes: PublicPrefixes,
+    pub cache_control: String,
+    /// Seconds after the request that `Expires` names; `None`: no header.
+    pub expires: Option<u64>,
 }
 
 /// Largest chunk eZ's MySQL schema can hold (`filedata BLOB`).
@@ -212,6 +236,7 @@ impl Config {
             other => return Err(bad("DBCreateTables", format!("'{other}' is not a boolean; use 1 or 0"))),
         };
         let config = Config {
+            settings_file: get("SettingsFile").to_string(),
             file_handler,
             backend,
             host: get("DBHost").to_string(),
@@ -224,6 +249,21 @@ impl Config {
             connect_retries: number("DBConnectRetries", 100)? as u32,
             execute_retries: number("DBExecuteRetries", 1000)? as u32,
             create_tables,
+            cache_generation_timeout: number("CacheGenerationTimeout", 86400)? as u32,
+            serve: ServeSettings {
+                public_prefixes: PublicPrefixes::parse(get("ServePublicPrefixes"))
+                    .map_err(|m| bad("ServePublicPrefixes", m))?,
+                cache_control: match get("ServeCacheControl") {
+                    v if v.bytes().any(|b| b < 0x20 || b == 0x7f) => {
+                        return Err(bad("ServeCacheControl", "must be one line of printable characters".into()))
+                    }
+                    v => v.to_string(),
+                },
+                expires: match get("ServeExpires") {
+                    "" => None,
+                    _ => Some(number("ServeExpires", 10 * 365 * 86_400)?),
+                },
+            },
         };
         if file_handler == FileHandler::Ezdb && backend != BackendKind::Sqlite {
             if config.name.is_empty() {
@@ -255,6 +295,7 @@ impl Config {
             .iter()
             .map(|d| {
                 let value = match d.key {
+                    "SettingsFile" => self.settings_file.clone(),
                     "FileHandler" => match self.file_handler {
                         FileHandler::Ezdb => "ezdb".to_string(),
                         FileHandler::Ezfs => "ezfs".to_string(),
@@ -271,6 +312,10 @@ impl Config {
                     "DBConnectRetries" => self.connect_retries.to_string(),
                     "DBExecuteRetries" => self.execute_retries.to_string(),
                     "DBCreateTables" => (if self.create_tables { "1" } else { "0" }).to_string(),
+                    "CacheGenerationTimeout" => self.cache_generation_timeout.to_string(),
+                    "ServePublicPrefixes" => self.serve.public_prefixes.to_string(),
+                    "ServeCacheControl" => self.serve.cache_control.clone(),
+                    "ServeExpires" => self.serve.expires.map_or_else(String::new, |s| s.to_string()),
                     other => unreachable!("setting {other} has no display rule"),
                 };
                 (d, value)

@@ -5,6 +5,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::backend::{FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::Config;
 
@@ -78,6 +79,48 @@ fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<FileMeta> {
 
 const META_COLUMNS: &str = "f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired";
 
+/// A live file's metadata with its chunks in offset order, chunks limited
+/// by `chunk_filter`; the empty file (no chunk rows) still gives one row.
+fn joined_sql(chunk_filter: &str) -> String {
+    format!(
+        "SELECT {META_COLUMNS}, d.\"offset\", d.filedata FROM ezdbfile f
+         LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash {chunk_filter}
+         WHERE f.name_hash = ?1 AND f.expired = 0 AND f.mtime >= 0
+         ORDER BY d.\"offset\""
+    )
+}
+
+/// Offsets are INTEGER (i64); a bound past that means "to the end".
+fn clamp(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
+}
+
+impl SqliteConnection {
+    /// Runs a `joined_sql` statement, handing each row over as it is read.
+    fn joined_rows(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_error)?;
+        let mut rows = stmt.query(params).map_err(db_error)?;
+        let mut first = true;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let meta = if first { Some(meta_from_row(row).map_err(db_error)?) } else { None };
+            first = false;
+            let offset: Option<i64> = row.get(7).map_err(db_error)?;
+            let data = row.get_ref(8).map_err(db_error)?;
+            let chunk = match (offset, data) {
+                (Some(o), rusqlite::types::ValueRef::Blob(b)) => Some((o as u64, b)),
+                _ => None,
+            };
+            on_row(JoinedRow { meta, chunk })?;
+        }
+        Ok(())
+    }
+}
+
 impl SqlConnection for SqliteConnection {
     fn kind(&self) -> &'static str {
         KIND
@@ -149,29 +192,18 @@ impl SqlConnection for SqliteConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {META_COLUMNS}, d.\"offset\", d.filedata FROM ezdbfile f
-                 LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
-                 WHERE f.name_hash = ?1 AND f.expired = 0 AND f.mtime >= 0
-                 ORDER BY d.\"offset\"",
-            ))
-            .map_err(db_error)?;
-        let mut rows = stmt.query(params![hash]).map_err(db_error)?;
-        let mut first = true;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(row).map_err(db_error)?) } else { None };
-            first = false;
-            let offset: Option<i64> = row.get(7).map_err(db_error)?;
-            let data = row.get_ref(8).map_err(db_error)?;
-            let chunk = match (offset, data) {
-                (Some(o), rusqlite::types::ValueRef::Blob(b)) => Some((o as u64, b)),
-                _ => None,
-            };
-            on_row(JoinedRow { meta, chunk })?;
-        }
-        Ok(())
+        self.joined_rows(&joined_sql(""), params![hash], on_row)
+    }
+
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let sql = joined_sql("AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN ?2 AND ?3)");
+        self.joined_rows(&sql, params![hash, clamp(lo), clamp(hi)], on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {
@@ -249,4 +281,36 @@ fn glob_prefix(prefix: &str) -> String {
     }
     pattern.push('*');
     pattern
+}
+
+impl LockStatements for SqliteConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+                 VALUES (?1, ?2, ?2, ?3, '', 0, ?4, 0) ON CONFLICT (name_hash) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![row.token, lock_name, hash, row.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached(
+                "UPDATE ezdbfile SET datatype = ?1, mtime = ?2, expired = 0
+                 WHERE name_hash = ?3 AND datatype = ?4 AND mtime = ?5",
+            )
+            .and_then(|mut s| s.execute(params![new.token, new.mtime, hash, seen.token, seen.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.conn
+            .prepare_cached("DELETE FROM ezdbfile WHERE name_hash = ?1 AND datatype = ?2 AND mtime = ?3")
+            .and_then(|mut s| s.execute(params![hash, held.token, held.mtime]))
+            .map(|n| n as u64)
+            .map_err(db_error)
+    }
 }

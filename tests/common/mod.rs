@@ -10,6 +10,11 @@ use ezcluster::store::Config;
 use tempfile::TempDir;
 
 pub fn server_config(backend: &str) -> Option<Config> {
+    server_config_with(backend, &[])
+}
+
+/// `server_config` with some settings changed (eZ names), e.g. another user.
+pub fn server_config_with(backend: &str, changes: &[(&str, &str)]) -> Option<Config> {
     let prefix = format!("EZCLUSTER_TEST_{}_", backend.to_uppercase());
     let var = |k: &str| std::env::var(format!("{prefix}{k}")).ok();
     let Some(port) = var("PORT") else {
@@ -27,7 +32,7 @@ pub fn server_config(backend: &str) -> Option<Config> {
         ("DBUser", var("USER").unwrap_or_else(|| "ezcluster".into())),
         ("DBPassword", var("PASSWORD").unwrap_or_default()),
     ];
-    Some(Config::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap())
+    Some(Config::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())).chain(changes.iter().copied())).unwrap())
 }
 
 /// A config for a fresh SQLite file in a temp dir that lives as long as the guard.

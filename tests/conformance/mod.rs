@@ -3,6 +3,7 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
+use ezcluster::store::backend::ChunkSink;
 use ezcluster::store::{Backend, Error, FetchSink, FileMeta, NameMatch, NameQuery, NewFile, Result, ScopeFilter};
 
 /// Deterministic bytes of any length without holding them in memory, so a
@@ -315,6 +316,57 @@ pub fn copy_and_move(b: &mut dyn Backend, prefix: &str) {
     assert_eq!(fetch_bytes(b, &moved).unwrap(), data);
     assert!(!b.copy(&src, &dst, false).unwrap(), "missing source");
     assert_eq!(fetch_bytes(b, &dst).unwrap(), data, "target untouched by a failed copy");
+/// Chunks with their offsets, as a ranged fetch delivers them.
+#[derive(Default)]
+struct Chunks {
+    meta: Option<FileMeta>,
+    chunks: Vec<(u64, Vec<u8>)>,
+}
+
+impl ChunkSink for Chunks {
+    fn begin(&mut self, meta: &FileMeta) -> Result<()> {
+        *self = Chunks { meta: Some(meta.clone()), chunks: Vec::new() };
+        Ok(())
+    }
+    fn chunk(&mut self, offset: u64, bytes: &[u8]) -> Result<()> {
+        self.chunks.push((offset, bytes.to_vec()));
+        Ok(())
+    }
+}
+
+/// A ranged fetch gives chunk 0, then exactly the chunks whose offsets lie
+/// in lo..=hi, in order and intact; nothing for missing or deleted files.
+pub fn ranged_fetch_selects_chunks(b: &mut dyn Backend, prefix: &str) {
+    let name = format!("{prefix}/ranged.bin");
+    let data = pattern_bytes(300_017, 9);
+    store_bytes(b, &name, &data, 1000);
+    let mut all = Chunks::default();
+    b.fetch_range(&name, 0, u64::MAX, &mut all).unwrap().expect("stored file");
+    let chunk = all.chunks[0].1.len() as u64; // ezfs reads in pieces of its own
+    let whole: Vec<u8> = all.chunks.iter().flat_map(|(_, c)| c.clone()).collect();
+    assert!(whole == data, "a fetch of every chunk gives the file");
+    for (lo, hi) in [(0, 0), (chunk, chunk), (3 * chunk, 4 * chunk + 5), (2 * chunk, u64::MAX), (299_000, 299_999)] {
+        let mut got = Chunks::default();
+        let meta = b.fetch_range(&name, lo, hi, &mut got).unwrap().expect("stored file");
+        assert_eq!(meta.size, data.len() as u64);
+        let offsets: Vec<u64> = got.chunks.iter().map(|(o, _)| *o).collect();
+        let want: Vec<u64> = (0..data.len() as u64)
+            .step_by(chunk as usize)
+            .filter(|&o| o == 0 || (lo..=hi).contains(&o))
+            .collect();
+        assert_eq!(offsets, want, "chunks for {lo}..={hi}");
+        for (offset, bytes) in &got.chunks {
+            assert!(bytes[..] == data[*offset as usize..*offset as usize + bytes.len()], "chunk at {offset}");
+        }
+    }
+    let empty = format!("{prefix}/ranged-empty.bin");
+    store_bytes(b, &empty, b"", 1000);
+    let mut got = Chunks::default();
+    assert_eq!(b.fetch_range(&empty, 0, 0, &mut got).unwrap().map(|m| m.size), Some(0));
+    assert!(got.meta.is_some() && got.chunks.is_empty());
+    assert!(b.fetch_range(&format!("{prefix}/ranged-none.bin"), 0, 0, &mut Chunks::default()).unwrap().is_none());
+    assert!(b.delete(&name).unwrap());
+    assert!(b.fetch_range(&name, 0, u64::MAX, &mut Chunks::default()).unwrap().is_none());
 }
 
 /// Instantiates every case for one backend. `$open` is an expression giving
@@ -354,6 +406,8 @@ macro_rules! conformance_suite {
             fn purge_removes_only_deleted() { run(super::conformance::purge_removes_only_deleted, "purge") }
             #[test]
             fn copy_and_move() { run(super::conformance::copy_and_move, "copy") }
+            #[test]
+            fn ranged_fetch_selects_chunks() { run(super::conformance::ranged_fetch_selects_chunks, "ranged") }
         }
     };
 }

@@ -6,6 +6,7 @@ mod client;
 use client::{Client, Column, ConnectOptions, MysqlError, Param, Row, Sql};
 
 use super::backend::{like_prefix, FileMeta, JoinedRow, NameMatch, NameQuery, NewFile, SqlConnection};
+use super::cache::{LockRow, LockStatements};
 use super::error::{Error, Result};
 use super::settings::{Config, MYSQL_MAX_CHUNK};
 
@@ -142,20 +143,29 @@ const SELECT_META: Sql = Sql {
     text: concat!("SELECT ", meta_columns!(), " FROM ezdbfile f WHERE f.name_hash = ?"),
     columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT],
 };
-// An inner join: the server reads the chunks in primary key order and streams
-// them as it goes. A LEFT JOIN ordered by `offset` makes MariaDB sort the whole
-// file in an on-disk temporary table before the first row leaves.
-const SELECT_JOINED: Sql = Sql {
-    text: concat!(
-        "SELECT ",
-        meta_columns!(),
-        ", d.`offset`, d.filedata FROM ezdbfile f
-         JOIN ezdbfile_data d ON d.name_hash = f.name_hash
-         WHERE f.name_hash = ? AND f.expired = 0 AND f.mtime >= 0
-         ORDER BY d.`offset`"
-    ),
-    columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT, INT, CHUNK],
-};
+/// A live file's metadata joined with its chunks in offset order, chunks
+/// limited by the extra condition given. An inner join: the server reads the
+/// chunks in primary key order and streams them as it goes. A LEFT JOIN
+/// ordered by `offset` makes MariaDB sort the whole file in an on-disk
+/// temporary table before the first row leaves.
+macro_rules! select_joined {
+    ($chunk_filter:literal) => {
+        Sql {
+            text: concat!(
+                "SELECT ",
+                meta_columns!(),
+                ", d.`offset`, d.filedata FROM ezdbfile f
+                 JOIN ezdbfile_data d ON d.name_hash = f.name_hash
+                 WHERE f.name_hash = ? AND f.expired = 0 AND f.mtime >= 0 ",
+                $chunk_filter,
+                " ORDER BY d.`offset`"
+            ),
+            columns: &[TEXT, TEXT, TEXT, TEXT, INT, INT, INT, INT, CHUNK],
+        }
+    };
+}
+const SELECT_JOINED: Sql = select_joined!("");
+const SELECT_JOINED_RANGE: Sql = select_joined!("AND (d.`offset` = 0 OR d.`offset` BETWEEN ? AND ?)");
 // The text columns compare case-insensitively under the table's collation:
 // the plain condition lets the server use the name index, the BINARY one
 // makes the match exact.
@@ -204,6 +214,45 @@ fn meta_from_row(row: &Row) -> FileMeta {
         size: row.int(4).unwrap_or(0) as u64,
         mtime: row.int(5).unwrap_or(0),
         expired: row.int(6).unwrap_or(0) != 0,
+    }
+}
+
+impl MysqlConnection {
+    /// Runs a statement of the metadata+chunks inner join on the file
+    /// `hash`, with `params`. A file with chunks comes from that one
+    /// statement. Without chunks (the empty file, or none at all) the
+    /// metadata is read in a second one; should it then show a non-empty
+    /// file, a store committed in between, and the pair is read again. A
+    /// file that keeps showing a size but no chunks is damaged: its metadata
+    /// goes out alone, for the caller to report.
+    fn joined_rows(
+        &mut self,
+        sql: &Sql,
+        hash: &str,
+        params: &[Param],
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut first = true;
+            self.client.query(sql, params, |row| {
+                let meta = first.then(|| meta_from_row(&row));
+                first = false;
+                let chunk = Some((row.int(7).unwrap_or(0) as u64, row.bytes(8).unwrap_or_default()));
+                on_row(JoinedRow { meta, chunk })
+            })?;
+            if !first {
+                return Ok(());
+            }
+            match self.select_meta(hash)?.filter(|m| !m.is_deleted()) {
+                None => return Ok(()),
+                Some(meta) if meta.size == 0 || attempt == JOINED_ATTEMPTS => {
+                    return on_row(JoinedRow { meta: Some(meta), chunk: None })
+                }
+                Some(_) => {} // a store committed in between: read again
+            }
+        }
     }
 }
 
@@ -259,33 +308,19 @@ impl SqlConnection for MysqlConnection {
         self.meta_row(&SELECT_META, hash)
     }
 
-    /// A file with chunks comes from one statement. Without chunks (the empty
-    /// file, or none at all) the metadata is read in a second one; should it
-    /// then show a non-empty file, a store committed in between, and the
-    /// pair is read again. A file that keeps showing a size but no chunks is
-    /// damaged: its metadata goes out alone, for the caller to report.
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut first = true;
-            self.client.query(&SELECT_JOINED, &[Param::Text(hash)], |row| {
-                let meta = first.then(|| meta_from_row(&row));
-                first = false;
-                let chunk = Some((row.int(7).unwrap_or(0) as u64, row.bytes(8).unwrap_or_default()));
-                on_row(JoinedRow { meta, chunk })
-            })?;
-            if !first {
-                return Ok(());
-            }
-            match self.select_meta(hash)?.filter(|m| !m.is_deleted()) {
-                None => return Ok(()),
-                Some(meta) if meta.size == 0 || attempt == JOINED_ATTEMPTS => {
-                    return on_row(JoinedRow { meta: Some(meta), chunk: None })
-                }
-                Some(_) => {} // a store committed in between: read again
-            }
-        }
+        self.joined_rows(&SELECT_JOINED, hash, &[Param::Text(hash)], on_row)
+    }
+
+    fn select_joined_range(
+        &mut self,
+        hash: &str,
+        lo: u64,
+        hi: u64,
+        on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
+    ) -> Result<()> {
+        let params = [Param::Text(hash), Param::UInt(lo), Param::UInt(hi)];
+        self.joined_rows(&SELECT_JOINED_RANGE, hash, &params, on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {
@@ -324,5 +359,44 @@ impl SqlConnection for MysqlConnection {
 
     fn move_chunks(&mut self, from: &str, to: &str) -> Result<()> {
         self.run(&MOVE_CHUNKS, &[Param::Text(to), Param::Text(from)]).map(drop)
+    }
+}
+
+// A duplicate key "updates" the row to itself, which MySQL counts as 0 rows
+// changed: 1 means inserted. (INSERT IGNORE would also hide other errors.)
+const INSERT_LOCK: Sql = statement(
+    "INSERT INTO ezdbfile (datatype, name, name_trunk, name_hash, scope, size, mtime, expired)
+     VALUES (?, ?, ?, ?, '', 0, ?, 0) ON DUPLICATE KEY UPDATE name_hash = name_hash",
+);
+const SWAP_LOCK: Sql = statement(
+    "UPDATE ezdbfile SET datatype = ?, mtime = ?, expired = 0 WHERE name_hash = ? AND datatype = ? AND mtime = ?",
+);
+const DELETE_LOCK: Sql = statement("DELETE FROM ezdbfile WHERE name_hash = ? AND datatype = ? AND mtime = ?");
+
+impl LockStatements for MysqlConnection {
+    fn insert_lock(&mut self, hash: &str, lock_name: &str, row: &LockRow) -> Result<u64> {
+        let params = [
+            Param::Text(&row.token),
+            Param::Text(lock_name),
+            Param::Text(lock_name),
+            Param::Text(hash),
+            Param::Int(row.mtime),
+        ];
+        self.run(&INSERT_LOCK, &params)
+    }
+
+    fn swap_lock(&mut self, hash: &str, seen: &LockRow, new: &LockRow) -> Result<u64> {
+        let params = [
+            Param::Text(&new.token),
+            Param::Int(new.mtime),
+            Param::Text(hash),
+            Param::Text(&seen.token),
+            Param::Int(seen.mtime),
+        ];
+        self.run(&SWAP_LOCK, &params)
+    }
+
+    fn delete_lock(&mut self, hash: &str, held: &LockRow) -> Result<u64> {
+        self.run(&DELETE_LOCK, &[Param::Text(hash), Param::Text(&held.token), Param::Int(held.mtime)])
     }
 }
