@@ -93,57 +93,23 @@ function float_option(array $options, string $name, float $default): float
 }
 
 /**
- * Checks the extension and applies `--settings=FILE` when given: its
- * [ClusteringSettings] pairs go through configure(), which validates them
- * as a whole (an unknown or bad setting is named in the error).
+ * Checks the extension and applies `--settings=FILE`: the extension reads
+ * that eZ INI file's [ClusteringSettings] as it reads the file named by
+ * ezcluster.settings_file (over php.ini), and names a bad setting and its
+ * line.
  */
 function load_settings(array $options): void
 {
     if (!extension_loaded('ezcluster')) {
         fail('the ezcluster extension is not loaded (php -d extension=/path/to/ezcluster.so ..., or extension=ezcluster in php.ini)');
     }
-    if (!isset($options['settings'])) {
-        return;
-    }
-    $pairs = clustering_settings_of($options['settings']);
-    try {
-        eZClusterFileHandler::configure($pairs);
-    } catch (\Throwable $e) {
-        fail("{$options['settings']}: " . $e->getMessage());
-    }
-}
-
-/**
- * The [ClusteringSettings] group of an eZ INI file: `Key=Value` lines, `#`
- * comments, optionally wrapped in `<?php /* ... *\/ ?>` as eZ's
- * *.ini.append.php files are.
- */
-function clustering_settings_of(string $file): array
-{
-    $text = @file_get_contents($file);
-    if ($text === false) {
-        fail("cannot read the settings file '$file'");
-    }
-    $pairs = [];
-    $group = null;
-    foreach (preg_split('/\R/', $text) as $number => $line) {
-        $line = trim($line);
-        if ($line === '' || $line[0] === '#' || preg_match('#^(<\?php|/\*|\*/|\?>)#', $line)) {
-            continue;
-        }
-        if (preg_match('/^\[(.+)\]$/', $line, $m)) {
-            $group = trim($m[1]);
-        } elseif ($group === 'ClusteringSettings') {
-            if (!preg_match('/^([A-Za-z0-9_.]+)\s*=(.*)$/', $line, $m)) {
-                fail(sprintf("%s line %d: expected Key=Value in [ClusteringSettings]", $file, $number + 1));
-            }
-            $pairs[$m[1]] = trim($m[2]);
+    if (isset($options['settings'])) {
+        try {
+            eZClusterFileHandler::configure(['SettingsFile' => $options['settings']]);
+        } catch (\Throwable $e) {
+            fail($e->getMessage());
         }
     }
-    if (!$pairs) {
-        fail("the settings file '$file' has no [ClusteringSettings] group");
-    }
-    return $pairs;
 }
 
 /**
