@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmarks under bench/; sourced by bench/*/run.sh after
 # `set -euo pipefail` and a cd to the repository root.
 PHP=${PHP:-php8.2}
@@ -39,6 +40,7 @@ db_settings() {
 
 # key=value lines on stdin -> a PHP array literal of them (for configure()
 # and ezcluster_serve()), quoted by PHP itself.
+# shellcheck disable=SC2016 # PHP code, not shell
 php_settings_array() {
 	"$PHP" -n -r '$s = [];
 		foreach (file("php://stdin", FILE_IGNORE_NEW_LINES) as $line) {
