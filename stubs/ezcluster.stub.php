@@ -182,20 +182,5 @@ class eZClusterFileHandler
     public function checkCacheGenerationTimeout(): bool {}
 }
 
-/**
- * Sends the stored file a request names, with RFC 9110 semantics: Content-Type
- * from the stored datatype, Content-Length, Last-Modified, a strong ETag,
- * If-None-Match / If-Modified-Since (304), Range / If-Range (206, 416,
- * multipart/byteranges), HEAD, Cache-Control / Expires (ServeCacheControl,
- * ServeExpires). Only paths under ServePublicPrefixes are served; anything
- * else, or a missing or deleted file, is a 404; other methods a 405; a store
- * failure a 500 that shows nothing of its cause (which goes to PHP's error
- * log). The body is streamed chunk by chunk as rows arrive. See docs/serving.md.
- *
- * @param string|null $path URL path to serve (percent-encoded; a query is
- *        ignored); default: the request's REQUEST_URI.
- * @param array|null $settings [ClusteringSettings] keys (or php.ini names)
- *        layered over php.ini for this call: one siteaccess's store.
- * @return int the HTTP status sent
- */
+/** Answers the current request for a stored file (default path: REQUEST_URI; $settings: one siteaccess's [ClusteringSettings] over php.ini) with RFC 9110 caching and ranges, streamed; returns the HTTP status sent (see docs/serving.md). */
 function ezcluster_serve(?string $path = null, ?array $settings = null): int {}

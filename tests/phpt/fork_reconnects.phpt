@@ -7,6 +7,7 @@ pcntl
 require __DIR__ . '/setup.inc';
 $h = eZClusterFileHandler::instance();
 $h->fileStoreContents("$prefix/parent.txt", 'from parent');
+eZClusterFileHandler::preFork(); // as eZ's scripts call it: harmless, nothing to do
 $pid = pcntl_fork();
 if ($pid === 0) {
     // Child: uses the store on its own connection, then exits.
