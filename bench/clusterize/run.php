@@ -6,7 +6,7 @@
  * (what eZ Publish's userland cluster handler does). Each timing is the
  * median of REPEAT runs, every store run starting from empty tables.
  *
- * php -d extension=... bench/clusterize/run.php WORK_DIR   (run by run.sh, which starts the servers)
+ * php -d extension=... bench/clusterize/run.php WORK_DIR   (run by run.sh, which starts the servers and writes bench/RESULTS.md)
  */
 
 require __DIR__ . '/../../tests/tools/lib.php';
