@@ -53,3 +53,9 @@ clean:
 bench-serve: deps-test build
 	@tests/install-packages.sh wrk php8.2-mysql php8.2-pgsql
 	bench/serve/run.sh
+
+# Cache generation benchmark (bench/cache/run.sh): 64 requests at once on one
+# expired item, processCache() against the unprotected way; writes bench/RESULTS.md.
+.PHONY: bench-cache
+bench-cache: deps-test build
+	bench/cache/run.sh

@@ -17,59 +17,35 @@
 # (default 8) and BENCH_CHILDREN (php-fpm workers, default 8) tune it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-PHP=${PHP:-php8.2}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 DURATION=${BENCH_DURATION:-5}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
 CHILDREN=${BENCH_CHILDREN:-8}
 SIZES=(4096 20480 204800 2097152 20971520)
-EXT=$ROOT/build/ezcluster.so
-[[ -f $EXT ]] || { echo "bench/serve: $EXT is missing; run make build" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "bench/serve: wrk is missing (make bench-serve installs it)" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/ezcluster-bench-serve.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-	tests/webservers.sh stop "$work/web" >/dev/null 2>&1 || true
-	tests/servers.sh stop "$work/db" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+bench_start serve
+command -v wrk >/dev/null || bench_fail "wrk is missing (make bench-serve installs it)"
 
 mkdir -p "$work/db" "$work/web"
 tests/servers.sh start "$work/db"
 # shellcheck disable=SC1091
 . "$work/db/env"
 
-settings() { # MYSQL|PGSQL: the ezcluster.* lines for that server
-	local b=$1 v
-	echo "ezcluster.db_backend=${b,,}"
-	for v in host port name user password; do
-		local var=EZCLUSTER_TEST_${b}_${v^^}
-		echo "ezcluster.db_$v=${!var}"
-	done
-}
-
 doc=$work/docroot
 mkdir -p "$doc/static/var/storage/images/bench"
 cp php/index_image.php bench/serve/userland.inc bench/serve/readfile.php "$doc/"
 {
 	echo "extension=$EXT"
-	settings MYSQL
+	db_settings MYSQL
 	echo "output_buffering=4096" # Debian's production php.ini
 } >"$work/php.ini"
 # PostgreSQL through a siteaccess script, as docs/serving.md shows.
-{
-	echo "<?php"
-	echo "ezcluster_serve(null, ["
-	settings PGSQL | sed "s/^ezcluster\\.\\([a-z_]*\\)=\\(.*\\)$/    'ezcluster.\\1' => '\\2',/"
-	echo "]);"
-} >"$doc/index_image-pg.php"
+printf '<?php\nezcluster_serve(null, %s);\n' "$(db_settings PGSQL | php_settings_array)" >"$doc/index_image-pg.php"
 for b in MYSQL PGSQL; do
 	{
 		echo "<?php"
 		echo "\$db = ["
-		settings $b | sed "s/^ezcluster\\.db_\\([a-z]*\\)=\\(.*\\)$/    '\\1' => '\\2',/"
+		db_settings $b | sed "s/^ezcluster\\.db_\\([a-z]*\\)=\\(.*\\)$/    '\\1' => '\\2',/"
 		echo "];"
 		echo "require __DIR__ . '/userland.inc';"
 	} >"$doc/userland-${b,,}.php"
@@ -77,7 +53,7 @@ done
 
 fixture() { # MYSQL|PGSQL, then fixture.php arguments
 	local args=(-n -d "extension=$EXT") s
-	while read -r s; do args+=(-d "$s"); done < <(settings "$1")
+	while read -r s; do args+=(-d "$s"); done < <(db_settings "$1")
 	"$PHP" "${args[@]}" tests/http/fixture.php "${@:2}"
 }
 name_of() { echo "var/storage/images/bench/$1.png"; }
@@ -145,7 +121,6 @@ human() { # bytes -> 4 KiB
 	local b=$1
 	if ((b >= 1048576)); then echo "$((b / 1048576)) MiB"; else echo "$((b / 1024)) KiB"; fi
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "== bench/serve: wrk -t2 -c$CONNECTIONS, ${DURATION}s per point, $CHILDREN php-fpm workers"
 for size in "${SIZES[@]}"; do
@@ -191,14 +166,4 @@ section=$work/section.md
 	echo
 }>"$section"
 
-results=bench/RESULTS.md
-[[ -f $results ]] || printf '# Benchmark results\n\nEach section is written by its benchmark; rerun it to refresh.\n\n' >"$results"
-# Replace this benchmark's section (up to the next "## " heading), or append it.
-awk -v section="$section" '
-	/^## / && in_section { in_section = 0 }
-	/^## Serving \(bench\/serve\)$/ { while ((getline line < section) > 0) print line; in_section = 1; done = 1; next }
-	!in_section { print }
-	END { if (!done) while ((getline line < section) > 0) print line }
-' "$results" >"$work/results.md"
-cp "$work/results.md" "$results"
-echo "written to $results"
+write_section "## Serving (bench/serve)" "$section"

@@ -316,6 +316,8 @@ pub fn copy_and_move(b: &mut dyn Backend, prefix: &str) {
     assert_eq!(fetch_bytes(b, &moved).unwrap(), data);
     assert!(!b.copy(&src, &dst, false).unwrap(), "missing source");
     assert_eq!(fetch_bytes(b, &dst).unwrap(), data, "target untouched by a failed copy");
+}
+
 /// Chunks with their offsets, as a ranged fetch delivers them.
 #[derive(Default)]
 struct Chunks {
