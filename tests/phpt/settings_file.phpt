@@ -10,15 +10,17 @@ $work = getcwd();
 mkdir("$work/settings/override", 0777, true);
 $ini = "$work/settings/override/file.ini.append.php";
 
-function php_args(array $ini): string {
+/** The command line of such a PHP, as arguments. */
+function php_args(array $ini): array {
     global $so;
-    $args = escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg($so[0]);
-    foreach ($ini as $k => $v) $args .= ' -d ' . escapeshellarg("$k=$v");
+    $args = [PHP_BINARY, '-n', '-d', "extension=$so[0]"];
+    foreach ($ini as $k => $v) array_push($args, '-d', "$k=$v");
     return $args;
 }
 function run(array $ini, string $code): string {
     global $work;
-    return shell_exec('cd ' . escapeshellarg($work) . ' && ' . php_args($ini) . ' -r ' . escapeshellarg($code) . ' 2>&1');
+    $command = implode(' ', array_map('escapeshellarg', [...php_args($ini), '-r', $code]));
+    return shell_exec('cd ' . escapeshellarg($work) . " && $command 2>&1");
 }
 function first_error(array $ini): string {
     return run($ini, 'try { eZClusterFileHandler::instance()->fileExists("var/x"); echo "no error"; }
@@ -81,8 +83,9 @@ file_put_contents("$work/router.php", '<?php
 $probe = stream_socket_server('tcp://127.0.0.1:0');
 $port = (int)substr(strrchr(stream_socket_get_name($probe, false), ':'), 1);
 fclose($probe);
-$server = proc_open(php_args(['ezcluster.settings_file' => $ini, 'ezcluster.db_backend' => 'sqlite',
-        'ezcluster.db_name' => "$work/server.sqlite"]) . " -S 127.0.0.1:$port router.php",
+// Started without a shell, so that terminating it stops the server itself.
+$server = proc_open([...php_args(['ezcluster.settings_file' => $ini, 'ezcluster.db_backend' => 'sqlite',
+        'ezcluster.db_name' => "$work/server.sqlite"]), '-S', "127.0.0.1:$port", 'router.php'],
     [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$work/server.log", 'a'], 2 => ['file', "$work/server.log", 'a']],
     $pipes, $work);
 function request(int $n): string {
@@ -105,6 +108,7 @@ touch($ini, 1400000000);          // same size, the mtime it was read with: not 
 echo "4, edited, same mtime and size: ", request(4), "\n";
 proc_terminate($server);
 proc_close($server);
+echo "server stopped: ", var_export(@file_get_contents("http://127.0.0.1:$port/router.php?n=5") === false, true), "\n";
 ?>
 --EXPECTF--
 -- precedence
@@ -127,3 +131,4 @@ bool(false)
 2, edited: ezdb
 3, edited back: ezfs
 4, edited, same mtime and size: ezfs
+server stopped: true
