@@ -68,6 +68,9 @@ class eZClusterFileHandler
     /** Soft-deletes every file matching the shell wildcard ("*" also crosses "/", "?", "[a-z]", "[!a-z]", "{a,b}"; every other character, "%", "_" and "\" included, is literal); returns how many. */
     public function fileDeleteByWildcard(string $wildcard): int {}
 
+    /** Names of the stored files the wildcard matches, by fileDeleteByWildcard's rules (what it would delete); not in eZ's interface. */
+    public function fileListByWildcard(string $wildcard): array {}
+
     /** For each directory, soft-deletes the files under "$common_path/$dir/$common_suffix" (view and template-block caches: the group with that name_trunk); returns how many. */
     public function fileDeleteByDirList(array $dir_list, string $common_path, string $common_suffix): int {}
 

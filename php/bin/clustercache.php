@@ -84,36 +84,6 @@ function image_aliases(array $names): array
     return $aliases;
 }
 
-/**
- * The wildcard as a regex, with the store's rules (fileDeleteByWildcard):
- * `*` (crossing `/`), `?`, `[a-z]`, `[!a-z]`, `{a,b}`; all else literal.
- * Only --dry-run needs it, to list what the store call would delete.
- */
-function wildcard_regex(string $wildcard): string
-{
-    $regex = '';
-    $open = 0; // braces opened and not yet closed
-    for ($i = 0, $n = strlen($wildcard); $i < $n; $i++) {
-        $c = $wildcard[$i];
-        if ($c === '[' && ($end = strpos($wildcard, ']', $i + 2)) !== false) {
-            $class = addcslashes(substr($wildcard, $i + 1, $end - $i - 1), '\\#[]');
-            $regex .= '[' . ($class[0] === '!' ? '^' . substr($class, 1) : $class) . ']';
-            $i = $end;
-        } elseif ($c === '{' && strpos($wildcard, '}', $i) !== false) {
-            $open++;
-            $regex .= '(?:';
-        } elseif ($c === '}' && $open > 0) {
-            $open--;
-            $regex .= ')';
-        } elseif ($c === ',' && $open > 0) {
-            $regex .= '|';
-        } else {
-            $regex .= match ($c) { '*' => '.*', '?' => '.', default => preg_quote($c, '#') };
-        }
-    }
-    return "#^$regex$#s";
-}
-
 function starts_with_any(string $name, array $prefixes): bool
 {
     foreach ($prefixes as $prefix) {
@@ -165,7 +135,7 @@ foreach ($ids as $id) {
 if (isset($options['clear-path'])) {
     $wildcard = $options['clear-path'];
     $plans[] = ["Files matching '$wildcard'", fn(array $names) => [
-        preg_grep(wildcard_regex($wildcard), $names),
+        $store->fileListByWildcard($wildcard),
         fn($store) => $store->fileDeleteByWildcard($wildcard),
     ]];
 }

@@ -104,7 +104,6 @@ function store_one(eZClusterFileHandler $store, string $name, string $scope): in
 /** Fetches the stored file $name to disk and verifies the local copy; returns its size. */
 function fetch_one(eZClusterFileHandler $store, string $name): int
 {
-    remove_stale_temp_files($name);
     if ($store->fileFetch($name) === false) {
         throw new \RuntimeException('no longer stored (deleted meanwhile?)');
     }

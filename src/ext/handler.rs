@@ -237,6 +237,12 @@ impl ClusterFileHandler {
         Ok(Cluster::new(&*config()?).delete_by_wildcard(wildcard).map_err(to_php)? as i64)
     }
 
+    /// Names of the stored files the shell wildcard matches, with the rules
+    /// of fileDeleteByWildcard (to show what it would delete).
+    pub fn file_list_by_wildcard(&self, wildcard: &str) -> PhpResult<Vec<String>> {
+        Cluster::new(&*config()?).names_by_wildcard(wildcard).map_err(to_php)
+    }
+
     /// Soft-deletes, for each directory, the files under
     /// `$commonPath/$dir/$commonSuffix`; returns how many.
     pub fn file_delete_by_dir_list(&self, dir_list: &Zval, common_path: &str, common_suffix: &str) -> PhpResult<i64> {

@@ -181,7 +181,8 @@ impl<'c> Cluster<'c> {
         if self.is_local() {
             return Ok(self.metadata(name)?.map(|_| name.clone()));
         }
-        let unique = format!("{name}.{}-{}", std::process::id(), super::fs::unique());
+        // Marked as a temp file: never taken for a stored file if left behind.
+        let unique = format!("{name}{}unique-{}-{}", super::fs::TEMP_MARK, std::process::id(), super::fs::unique());
         Ok(self.fetch_to_file(name, &unique)?.map(|_| unique))
     }
 
@@ -213,16 +214,21 @@ impl<'c> Cluster<'c> {
         self.delete_names(&names)
     }
 
-    /// Soft-deletes every name `pattern` (shell wildcards) matches. Only the
+    /// Names of the live files `pattern` (shell wildcards) matches. Only the
     /// pattern's literal prefix goes to the database.
-    pub fn delete_by_wildcard(&self, pattern: &str) -> Result<u64> {
+    pub fn names_by_wildcard(&self, pattern: &str) -> Result<Vec<String>> {
         if pattern.is_empty() || pattern.contains('\0') {
             return Err(Error::InvalidArgument("the wildcard is empty or contains a NUL byte".into()));
         }
         let wildcard = Wildcard::parse(pattern)?;
         let mut names = self.live_names(NameMatch::Prefix(&wildcard.literal_prefix()))?;
         names.retain(|n| wildcard.matches(n));
-        self.delete_names(&names)
+        Ok(names)
+    }
+
+    /// Soft-deletes every name `pattern` matches (see `names_by_wildcard`).
+    pub fn delete_by_wildcard(&self, pattern: &str) -> Result<u64> {
+        self.delete_names(&self.names_by_wildcard(pattern)?)
     }
 
     /// eZ's `fileDeleteByDirList`: for each directory, the files under

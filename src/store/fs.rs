@@ -64,10 +64,42 @@ impl FsBackend {
 /// The chunk size `fetch_range` reads plain files in.
 const FS_CHUNK: u64 = 64 * 1024;
 
-const TEMP_MARK: &str = ".ezcluster-tmp-";
+/// Marks the temp files of `write_atomically` (and `fetchUnique` copies):
+/// never listed as stored files, and removed once their writer is gone.
+pub const TEMP_MARK: &str = ".ezcluster-tmp-";
+/// How much of the destination's name a temp file name repeats: enough to
+/// tell whose it is, short enough to stay under the 255-byte name limit.
+const TEMP_NAME_KEEP: usize = 120;
 
 fn is_temp_name(name: &str) -> bool {
     name.contains(TEMP_MARK)
+}
+
+/// `.<start of file_name>.ezcluster-tmp-`: what every temp file for
+/// `file_name` starts with, followed by `<pid>-<unique>`.
+fn temp_prefix(file_name: &str) -> String {
+    let mut keep = file_name.len().min(TEMP_NAME_KEEP);
+    while !file_name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!(".{}{TEMP_MARK}", &file_name[..keep])
+}
+
+/// Removes temp files for `file_name` in `dir` whose writer process no longer
+/// exists (a fetch killed midway), so they do not pile up.
+fn remove_abandoned_temps(dir: &Path, file_name: &str) {
+    let prefix = temp_prefix(file_name);
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix.as_str())) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { continue };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes a file next to `dest` and renames it into place, so readers of
@@ -77,7 +109,8 @@ pub fn write_atomically(dest: &Path, fill: impl FnOnce(&mut File) -> Result<bool
     let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
     let file_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}{TEMP_MARK}{}-{}", std::process::id(), unique()));
+    remove_abandoned_temps(dir, &file_name);
+    let tmp = dir.join(format!("{}{}-{}", temp_prefix(&file_name), std::process::id(), unique()));
     let result = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e)).and_then(|mut f| {
         if !fill(&mut f)? {
             return Ok(false);
@@ -265,5 +298,34 @@ impl Backend for FsBackend {
             out.set_modified(modified).map_err(|e| Error::io(target.display(), e))?;
             Ok(true)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_get_short_temp_files() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let name = format!("{}é.pdf", "n".repeat(245)); // 252 bytes: at the limit
+        let dest = dir.path().join(&name);
+        write_atomically(&dest, |f| f.write_all(b"x").map(|()| true).map_err(Error::Sink)).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"x");
+    }
+
+    #[test]
+    fn temps_of_dead_writers_are_removed_live_ones_kept() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let prefix = temp_prefix("a.png");
+        // pid 2^22 + 1 is above Linux's pid_max limit: no such process.
+        let dead = dir.path().join(format!("{prefix}4194305-1"));
+        let live = dir.path().join(format!("{prefix}{}-1", std::process::id()));
+        let other = dir.path().join(format!("{}4194305-1", temp_prefix("b.png")));
+        for p in [&dead, &live, &other] {
+            fs::write(p, b"partial").unwrap();
+        }
+        write_atomically(&dir.path().join("a.png"), |_| Ok(true)).unwrap();
+        assert!(!dead.exists() && live.exists() && other.exists());
     }
 }

@@ -161,22 +161,8 @@ function scope_of(string $name, string $varDir): ?string
     return null;
 }
 
-/** Marker in the names of the extension's temp files (write to temp, then rename). */
+/** Marker in the names of the extension's temp files (write to temp, then rename); the extension removes those of dead processes itself. */
 const TEMP_MARK = '.ezcluster-tmp-';
-
-/**
- * Removes what a killed fetch of $name left behind: temp files of processes
- * that no longer run (a running one may still rename its file into place).
- */
-function remove_stale_temp_files(string $name): void
-{
-    $pattern = dirname($name) . '/.' . basename($name) . TEMP_MARK;
-    foreach (glob(addcslashes($pattern, '*?[\\') . '*') ?: [] as $temp) {
-        if (preg_match('/^(\d+)-/', substr($temp, strlen($pattern)), $m) && !posix_kill((int)$m[1], 0)) {
-            @unlink($temp);
-        }
-    }
-}
 
 /**
  * sha256 of the stored file $name, or null when it is not stored: hashed as
