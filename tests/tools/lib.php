@@ -59,7 +59,7 @@ function make_tree(string $root, string $varDir, int $smallFiles, int $bigBytes)
         $put("$v/storage/original/application/$odd", $bytes());
         $put("$v/storage/images/odd/$i-1-eng-GB/" . str_replace('.pdf', '.png', $odd), $bytes());
     }
-    $put("$v/storage/original/application/" . str_repeat('long-name-', 20) . '.pdf', $bytes());
+    $put("$v/storage/original/application/" . str_repeat('long-name-', 24) . '.pdf', $bytes());
     $deep = "$v/storage/original/application/" . implode('/', array_fill(0, 8, str_repeat('deep-', 30)));
     $put("$deep/" . str_repeat('x', 200) . '.pdf', $bytes());
     for ($i = 0; $i < 5; $i++) {
