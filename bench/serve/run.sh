@@ -124,21 +124,50 @@ for size in "${SIZES[@]}"; do
 	done
 done
 
-declare -A RPS
-measure() { # variant size -> requests/s
-	local args out host url
+# CPU time (clock ticks) of processes and their reaped children.
+ticks() { # pid...
+	local pid t=0 f
+	for pid in "$@"; do
+		read -ra f <"/proc/$pid/stat" 2>/dev/null || continue
+		t=$((t + f[13] + f[14] + f[15] + f[16]))
+	done
+	echo "$t"
+}
+# The web tier (nginx and php-fpm, masters and workers) and the two databases.
+web_pids() {
+	local m
+	for m in "$work/web/nginx/nginx.pid" "$work/web/fpm/fpm.pid"; do
+		m=$(cat "$m")
+		echo "$m" $(pgrep -P "$m")
+	done
+}
+db_pids() {
+	local pg
+	pg=$(head -n1 "$work/db/pgsql/data/postmaster.pid")
+	echo "$(cat "$work/db/mariadb/mariadb.pid")" "$pg" $(pgrep -P "$pg")
+}
+
+declare -A RPS WEB_US DB_US
+measure() { # variant size: sets RPS, WEB_US and DB_US (CPU microseconds per request)
+	local args out host url requests web0 db0 web1 db1 hz
 	mapfile -d '' args < <(curl_args "$1" "$2")
 	url=${args[-1]}
 	host=()
 	((${#args[@]} == 1)) || host=(-H "${args[1]}")
 	wrk -t2 -c"$CONNECTIONS" -d1s "${host[@]}" "$url" >/dev/null # warm-up
+	web0=$(ticks $(web_pids)) db0=$(ticks $(db_pids))
 	out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "${host[@]}" "$url")
+	web1=$(ticks $(web_pids)) db1=$(ticks $(db_pids))
 	if grep -q 'Non-2xx' <<<"$out"; then
 		echo "bench/serve: $1 answered errors at $2 bytes:" >&2
 		echo "$out" >&2
 		exit 1
 	fi
-	awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+	RPS[$1/$2]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+	hz=$(getconf CLK_TCK)
+	WEB_US[$1/$2]=$(((web1 - web0) * 1000000 / hz / requests))
+	DB_US[$1/$2]=$(((db1 - db0) * 1000000 / hz / requests))
 }
 
 human() { # bytes -> 4 KiB
@@ -150,8 +179,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 echo "== bench/serve: wrk -t2 -c$CONNECTIONS, ${DURATION}s per point, $CHILDREN php-fpm workers"
 for size in "${SIZES[@]}"; do
 	for v in "${ORDER[@]}"; do
-		RPS[$v/$size]=$(measure "$v" "$size")
-		printf '  %-8s %-15s %10s req/s\n' "$(human "$size")" "$v" "${RPS[$v/$size]}"
+		measure "$v" "$size"
+		printf '  %-8s %-15s %10s req/s, CPU per request: web tier %6d us, databases %6d us\n' \
+			"$(human "$size")" "$v" "${RPS[$v/$size]}" "${WEB_US[$v/$size]}" "${DB_US[$v/$size]}"
 	done
 done
 
@@ -166,6 +196,18 @@ table=$work/table.md
 			"$(r native-pgsql)" "$(r userland-pgsql)" "$(ratio "${RPS[native-pgsql/$size]}" "${RPS[userland-pgsql/$size]}")" \
 			"$(r readfile)" "$(ratio "${RPS[native-mysql/$size]}" "${RPS[readfile/$size]}")" \
 			"$(ratio "${RPS[native-pgsql/$size]}" "${RPS[readfile/$size]}")" "$(r static)"
+	done
+	echo
+	echo "CPU time per request in microseconds, from /proc: the web tier (nginx + php-fpm) and the database servers."
+	echo
+	echo "| size | native MariaDB: web, db | userland MariaDB: web, db | native PostgreSQL: web, db | userland PostgreSQL: web, db | readfile(): web | native / readfile() web-tier CPU (MariaDB, PostgreSQL) | nginx static: web |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for size in "${SIZES[@]}"; do
+		c() { printf '%s, %s' "${WEB_US[$1/$size]}" "${DB_US[$1/$size]}"; }
+		printf '| %s | %s | %s | %s | %s | %s | %sx, %sx | %s |\n' "$(human "$size")" \
+			"$(c native-mysql)" "$(c userland-mysql)" "$(c native-pgsql)" "$(c userland-pgsql)" "${WEB_US[readfile/$size]}" \
+			"$(ratio "${WEB_US[readfile/$size]}" "${WEB_US[native-mysql/$size]}")" \
+			"$(ratio "${WEB_US[readfile/$size]}" "${WEB_US[native-pgsql/$size]}")" "${WEB_US[static/$size]}"
 	done
 } >"$table"
 echo
