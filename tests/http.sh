@@ -15,11 +15,14 @@ ROOT=$PWD
 PHP=${PHP:-php8.2}
 WORK=$(realpath -m -- "$1")
 COUNTS=$2
-EXT=$ROOT/build/ezcluster.so
-[[ -f $EXT ]] || { echo "http.sh: $EXT is missing; run make build" >&2; exit 1; }
+[[ -f $ROOT/build/ezcluster.so ]] || { echo "http.sh: build/ezcluster.so is missing; run make build" >&2; exit 1; }
 
 mkdir -p "$WORK"
-chmod 755 "$WORK" # Apache's children (www-data) read the doc root below it
+# Apache's children run as www-data when this runs as root: everything they
+# read (the extension too, whatever the checkout's permissions) is below WORK.
+chmod 755 "$WORK"
+EXT=$WORK/ezcluster.so
+install -m 0644 "$ROOT/build/ezcluster.so" "$EXT"
 DOC=$WORK/docroot
 T=$WORK/t # the last response: headers in $T.h, body in $T.b
 mkdir -p "$DOC" "$WORK/fixtures" "$WORK/node-a" "$WORK/node-b"
