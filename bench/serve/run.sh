@@ -281,7 +281,7 @@ section=$work/section.md
 	echo "Where the time goes (4 KiB, MariaDB, shared cores): readfile() costs the web tier ${WEB_US[shared/readfile/4096]} us"
 	echo "of CPU per request; native costs it ${WEB_US[shared/native-mysql/4096]} us (the difference is the database round"
 	echo "trip: a socket write, a sleep until the answer, a wake-up) and costs MariaDB another"
-	echo "${DB_US[shared/native-mysql/4096]} us, mostly planning the statement anew on every execution. On shared cores that"
+	echo "${DB_US[shared/native-mysql/4096]} us, a good part of it re-planning the prepared statement, as MariaDB does on every execution. On shared cores that"
 	echo "comes out of the same budget; with the database on its own core (or host) it does not, which the"
 	echo "split table shows. The userland baseline makes about seven round trips per image (connect,"
 	echo "authenticate, prepare and execute twice) where native makes one; its web-tier CPU is what bounds"
