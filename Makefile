@@ -23,9 +23,10 @@ test: deps-test build
 
 build: $(EXT_DIR)/ezcluster.so
 
+# Installed by rename, not overwritten: a running php-fpm may have the old file mapped.
 $(EXT_DIR)/ezcluster.so: $(shell find src -name '*.rs') Cargo.toml
 	cargo build --release --features php
-	mkdir -p $(EXT_DIR) && cp $(EXT) $@
+	mkdir -p $(EXT_DIR) && cp $(EXT) $@.tmp && mv -f $@.tmp $@
 
 deps-build:
 	@tests/install-packages.sh $(BUILD_PKGS)

@@ -15,11 +15,14 @@ ROOT=$PWD
 PHP=${PHP:-php8.2}
 WORK=$(realpath -m -- "$1")
 COUNTS=$2
-EXT=$ROOT/build/ezcluster.so
-[[ -f $EXT ]] || { echo "http.sh: $EXT is missing; run make build" >&2; exit 1; }
+[[ -f $ROOT/build/ezcluster.so ]] || { echo "http.sh: build/ezcluster.so is missing; run make build" >&2; exit 1; }
 
 mkdir -p "$WORK"
-chmod 755 "$WORK" # Apache's children (www-data) read the doc root below it
+# Apache's children run as www-data when this runs as root: everything they
+# read (the extension too, whatever the checkout's permissions) is below WORK.
+chmod 755 "$WORK"
+EXT=$WORK/ezcluster.so
+install -m 0644 "$ROOT/build/ezcluster.so" "$EXT"
 DOC=$WORK/docroot
 T=$WORK/t # the last response: headers in $T.h, body in $T.b
 mkdir -p "$DOC" "$WORK/fixtures" "$WORK/node-a" "$WORK/node-b"
@@ -139,6 +142,14 @@ expect_headers_only() { cmp -s "$T.b" "$T.h" && pass || fail "more than headers:
 bytes() { dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none; }
 expect_body_lacks() { grep -q -- "$1" "$T.b" && fail "body shows '$1'" || pass; }
 
+# MariaDB's counts of executed and prepared statements, server-wide.
+statement_counts() {
+	MYSQL_PWD=$EZCLUSTER_TEST_MYSQL_PASSWORD mariadb --no-defaults -h "$EZCLUSTER_TEST_MYSQL_HOST" \
+		-P "$EZCLUSTER_TEST_MYSQL_PORT" -u "$EZCLUSTER_TEST_MYSQL_USER" -N -B -e \
+		"SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_stmt_execute', 'Com_stmt_prepare')" |
+		awk '{ v[$1] = $2 } END { print v["Com_stmt_execute"], v["Com_stmt_prepare"] }'
+}
+
 # Every rule of docs/serving.md against one server and store.
 serve_checks() {
 	local base=$1 store=$2
@@ -154,6 +165,7 @@ serve_checks() {
 	expect_header Cache-Control "public, max-age=600"
 	etag=$(header ETag)
 	[[ $etag =~ ^\"[0-9a-f]{32}\"$ ]] && pass || fail "ETag '$etag' is not a strong tag"
+	local small_etag=$etag
 	expires=$(date -d "$(header Expires)" +%s 2>/dev/null || echo 0)
 	((expires >= $(date +%s) + 500 && expires <= $(date +%s) + 700)) && pass || fail "Expires is not now + 600 s"
 
@@ -271,6 +283,22 @@ serve_checks() {
 		fi
 		expect_body_lacks SECRET
 	done
+
+	if [[ $store == my_settings ]]; then
+		# Statements per request, from MariaDB's own counters (nothing else
+		# runs meanwhile): one for a small file, also a conditional one; the
+		# probe and the ranged read for a range of a larger one; no prepare.
+		local spec_args want executes prepares e p
+		for spec_args in "1|$small" "1|-H|If-None-Match: $small_etag|$small" "2|-H|Range: bytes=100000-100009|$multi"; do
+			IFS='|' read -r want spec_args <<<"$spec_args"
+			IFS='|' read -ra spec_args <<<"$spec_args"
+			read -r executes prepares < <(statement_counts)
+			req "statements for ${spec_args[*]}" "${spec_args[@]}"
+			read -r e p < <(statement_counts)
+			[[ $((e - executes)) == "$want" && $((p - prepares)) == 0 ]] && pass ||
+				fail "$((e - executes)) statements executed and $((p - prepares)) prepared, want $want and 0"
+		done
+	fi
 
 	local method
 	for method in POST PUT DELETE OPTIONS; do

@@ -33,6 +33,8 @@ const CONNECTION_ABORTED: i16 = 1;
 /// the connection pool's lock. The bailout is resumed once they are done.
 struct Sapi {
     bailed_out: bool,
+    /// The client went away: nothing worth logging.
+    client_gone: bool,
 }
 
 impl Sapi {
@@ -41,6 +43,7 @@ impl Sapi {
             Ok(r) => Ok(r),
             Err(CatchError::Bailout) => {
                 self.bailed_out = true;
+                self.client_gone = ProcessGlobals::get().connection_status & CONNECTION_ABORTED != 0;
                 Err(Error::Sink(io::Error::other("PHP ended the request (the client went away?)")))
             }
             Err(e) => Err(Error::Sink(io::Error::other(e.to_string()))),
@@ -73,6 +76,7 @@ impl Response for Sapi {
         self.engine(|| unsafe { php_output_write(bytes.as_ptr().cast(), bytes.len()) })?;
         // With ignore_user_abort PHP keeps accepting output for nobody.
         if ProcessGlobals::get().connection_status & CONNECTION_ABORTED != 0 {
+            self.client_gone = true;
             return Err(Error::Sink(io::Error::other("the client went away")));
         }
         Ok(())
@@ -142,13 +146,14 @@ pub fn ezcluster_serve(path: Option<String>, settings: Option<&ZendHashTable>) -
         },
         now: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
     };
-    let mut out = Sapi { bailed_out: false };
+    let mut out = Sapi { bailed_out: false, client_gone: false };
     let served = match config {
         Ok(config) => serve::serve(&config, &request, &mut out),
         Err(e) => serve::internal_error(&mut out, e),
     };
-    if let Some(error) = &served.error {
-        log(&format!("{} for {}: {error}", served.status, path));
+    match &served.error {
+        Some(error) if !out.client_gone => log(&format!("{} for {}: {error}", served.status, path)),
+        _ => {}
     }
     if out.bailed_out {
         // SAFETY: every Rust frame of this call has returned or is this one,

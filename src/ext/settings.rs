@@ -147,10 +147,17 @@ pub fn pairs(settings: &ZendHashTable) -> PhpResult<Vec<(String, String)>> {
     Ok(pairs)
 }
 
+/// A config built for `ezcluster_serve($path, $settings)`.
+struct Built {
+    generation: u64,
+    settings: Vec<(String, String)>,
+    config: Arc<Config>,
+}
+
 /// Configs built for `ezcluster_serve($path, $settings)`, by generation and
 /// settings: a siteaccess script passes the same array on every request, so
 /// each worker builds its config once.
-static WITH_SETTINGS: Mutex<Vec<(u64, Vec<(String, String)>, Arc<Config>)>> = Mutex::new(Vec::new());
+static WITH_SETTINGS: Mutex<Vec<Built>> = Mutex::new(Vec::new());
 /// More distinct arrays than this in one process are a misuse; the oldest go.
 const WITH_SETTINGS_KEPT: usize = 16;
 
@@ -158,16 +165,16 @@ const WITH_SETTINGS_KEPT: usize = 16;
 pub fn current_with(settings: Vec<(String, String)>) -> Result<Arc<Config>> {
     let generation = GENERATION.load(Ordering::Acquire);
     let mut cache = WITH_SETTINGS.lock();
-    if let Some((_, _, config)) = cache.iter().find(|(g, s, _)| *g == generation && *s == settings) {
-        return Ok(config.clone());
+    if let Some(built) = cache.iter().find(|b| b.generation == generation && b.settings == settings) {
+        return Ok(built.config.clone());
     }
     let mut layers = OVERRIDES.lock().clone();
     layers.extend(settings.iter().cloned());
     let config = Arc::new(layered(&layers)?);
-    cache.retain(|(g, _, _)| *g == generation);
+    cache.retain(|b| b.generation == generation);
     if cache.len() >= WITH_SETTINGS_KEPT {
         cache.remove(0);
     }
-    cache.push((generation, settings, config.clone()));
+    cache.push(Built { generation, settings, config: config.clone() });
     Ok(config)
 }

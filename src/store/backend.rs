@@ -24,6 +24,12 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
+    /// The metadata `select_joined_range` rows carry: a live file's datatype,
+    /// size and mtime; the name is the caller's, name_trunk and scope unread.
+    pub fn served(datatype: String, size: u64, mtime: i64) -> Self {
+        FileMeta { name: String::new(), name_trunk: String::new(), datatype, scope: String::new(), size, mtime, expired: false }
+    }
+
     /// A soft-deleted file (`expired = 1`, negative mtime) no longer exists.
     pub fn is_deleted(&self) -> bool {
         self.expired || self.mtime < 0
@@ -81,7 +87,8 @@ pub trait Backend: Send {
     /// Streams a live file's chunk at offset 0 and its chunks whose offset
     /// lies in `lo..=hi` into `sink`, in one consistent read (what HTTP
     /// serving needs: the first chunk for the validator, then the requested
-    /// ranges); `Ok(None)` when there is no such file.
+    /// ranges); `Ok(None)` when there is no such file. The metadata may carry
+    /// only the name, datatype, size and mtime (name_trunk and scope empty).
     fn fetch_range(&mut self, name: &str, lo: u64, hi: u64, sink: &mut dyn ChunkSink) -> Result<Option<FileMeta>>;
     /// Soft delete. Returns whether a live file was deleted.
     fn delete(&mut self, name: &str) -> Result<bool>;
@@ -198,7 +205,9 @@ pub trait SqlConnection: Send + LockStatements {
     /// One statement joining a live file's metadata with its chunks in offset
     /// order, streamed row by row (one statement = one consistent snapshot).
     fn select_joined(&mut self, hash: &str, row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()>;
-    /// Like `select_joined`, but only the chunks at offset 0 and in `lo..=hi`.
+    /// Like `select_joined`, but only the chunks at offset 0 and in `lo..=hi`,
+    /// and only the metadata serving needs (`FileMeta::served`): every
+    /// column read costs the server time on each image request.
     fn select_joined_range(
         &mut self,
         hash: &str,
@@ -351,7 +360,8 @@ impl<C: SqlConnection> Backend for SqlBackend<C> {
         // no chunk may reach past the size.
         let mut end: Option<u64> = None;
         self.conn.select_joined_range(&name_hash(name), lo, hi, &mut |row| {
-            if let Some(m) = row.meta {
+            if let Some(mut m) = row.meta {
+                m.name = name.to_string();
                 sink.begin(&m)?;
                 meta = Some(m);
                 end = None;

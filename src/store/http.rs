@@ -278,7 +278,8 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
-    pub fn len(&self) -> u64 {
+    /// Bytes in the range (never zero).
+    pub fn size(&self) -> u64 {
         self.last - self.first + 1
     }
 }
@@ -454,7 +455,7 @@ impl Multipart {
 
     pub fn content_length(&self, ranges: &[ByteRange]) -> u64 {
         let parts: u64 =
-            ranges.iter().enumerate().map(|(i, r)| self.part_header(i, r).len() as u64 + r.len()).sum();
+            ranges.iter().enumerate().map(|(i, r)| self.part_header(i, r).len() as u64 + r.size()).sum();
         parts + self.trailer().len() as u64
     }
 }

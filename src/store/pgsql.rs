@@ -68,8 +68,8 @@ const SELECT_JOINED: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f
  FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
  WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
  ORDER BY d.\"offset\"";
-const SELECT_JOINED_RANGE: &str = "SELECT f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired,
-   d.\"offset\", d.filedata
+// Only what serving reads (see `SqlConnection::select_joined_range`).
+const SELECT_JOINED_RANGE: &str = "SELECT f.datatype, f.size, f.mtime, d.\"offset\", d.filedata
  FROM ezdbfile f LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash
    AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN $2 AND $3)
  WHERE f.name_hash = $1 AND f.expired = 0 AND f.mtime >= 0
@@ -143,6 +143,11 @@ fn meta_from_row(row: &Row) -> std::result::Result<FileMeta, postgres::Error> {
     })
 }
 
+/// The metadata of a `SELECT_JOINED_RANGE` row.
+fn served_meta_from_row(row: &Row) -> std::result::Result<FileMeta, postgres::Error> {
+    Ok(FileMeta::served(row.try_get(0)?, row.try_get::<_, i64>(1)? as u64, row.try_get::<_, i32>(2)?.into()))
+}
+
 impl PgsqlConnection {
     pub fn connect(config: &Config) -> Result<Self> {
         let mut pg = postgres::Config::new();
@@ -179,20 +184,24 @@ impl PgsqlConnection {
     /// Runs a statement of the metadata+chunks join, handing each row over as
     /// it is read: the client stops reading the socket until the previous
     /// batch is consumed, so memory stays O(chunk) whatever the file size.
+    /// `read_meta` reads the metadata columns, which `offset` and `filedata`
+    /// follow.
     fn joined_rows(
         &mut self,
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
+        read_meta: fn(&Row) -> std::result::Result<FileMeta, postgres::Error>,
         on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
     ) -> Result<()> {
         let statement = self.prepared(sql)?;
+        let at = statement.columns().len() - 2;
         let mut rows = self.client.query_raw(&statement, params.iter().copied()).map_err(db_error)?;
         let mut first = true;
         while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(&row).map_err(db_error)?) } else { None };
+            let meta = if first { Some(read_meta(&row).map_err(db_error)?) } else { None };
             first = false;
-            let offset: Option<i64> = row.try_get(7).map_err(db_error)?;
-            let data: Option<&[u8]> = row.try_get(8).map_err(db_error)?;
+            let offset: Option<i64> = row.try_get(at).map_err(db_error)?;
+            let data: Option<&[u8]> = row.try_get(at + 1).map_err(db_error)?;
             let chunk = offset.zip(data).map(|(o, d)| (o as u64, d));
             on_row(JoinedRow { meta, chunk })?;
         }
@@ -261,7 +270,7 @@ impl SqlConnection for PgsqlConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        self.joined_rows(SELECT_JOINED, &[&hash], on_row)
+        self.joined_rows(SELECT_JOINED, &[&hash], meta_from_row, on_row)
     }
 
     fn select_joined_range(
@@ -273,7 +282,7 @@ impl SqlConnection for PgsqlConnection {
     ) -> Result<()> {
         // Offsets are BIGINT; a bound past that means "to the end".
         let bound = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
-        self.joined_rows(SELECT_JOINED_RANGE, &[&hash, &bound(lo), &bound(hi)], on_row)
+        self.joined_rows(SELECT_JOINED_RANGE, &[&hash, &bound(lo), &bound(hi)], served_meta_from_row, on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {

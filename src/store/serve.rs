@@ -227,7 +227,7 @@ impl<'a> Answer<'a> {
             Plan::Partial(ranges) if ranges.len() == 1 => {
                 let r = ranges[0];
                 headers.push(("Content-Type", content_type.to_string()));
-                headers.push(("Content-Length", r.len().to_string()));
+                headers.push(("Content-Length", r.size().to_string()));
                 headers.push(("Content-Range", format!("bytes {}-{}/{}", r.first, r.last, meta.size)));
                 self.parts = ranges.clone();
                 206

@@ -79,11 +79,12 @@ fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<FileMeta> {
 
 const META_COLUMNS: &str = "f.name, f.name_trunk, f.datatype, f.scope, f.size, f.mtime, f.expired";
 
-/// A live file's metadata with its chunks in offset order, chunks limited
-/// by `chunk_filter`; the empty file (no chunk rows) still gives one row.
-fn joined_sql(chunk_filter: &str) -> String {
+/// A live file's metadata (`meta_columns`) with its chunks in offset order,
+/// chunks limited by `chunk_filter`; the empty file (no chunk rows) still
+/// gives one row.
+fn joined_sql(meta_columns: &str, chunk_filter: &str) -> String {
     format!(
-        "SELECT {META_COLUMNS}, d.\"offset\", d.filedata FROM ezdbfile f
+        "SELECT {meta_columns}, d.\"offset\", d.filedata FROM ezdbfile f
          LEFT JOIN ezdbfile_data d ON d.name_hash = f.name_hash {chunk_filter}
          WHERE f.name_hash = ?1 AND f.expired = 0 AND f.mtime >= 0
          ORDER BY d.\"offset\""
@@ -96,21 +97,25 @@ fn clamp(offset: u64) -> i64 {
 }
 
 impl SqliteConnection {
-    /// Runs a `joined_sql` statement, handing each row over as it is read.
+    /// Runs a `joined_sql` statement, handing each row over as it is read;
+    /// `read_meta` reads the metadata columns, which `offset` and `filedata`
+    /// follow.
     fn joined_rows(
         &mut self,
         sql: &str,
         params: impl rusqlite::Params,
+        read_meta: impl Fn(&rusqlite::Row) -> rusqlite::Result<FileMeta>,
         on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(db_error)?;
+        let at = stmt.column_count() - 2;
         let mut rows = stmt.query(params).map_err(db_error)?;
         let mut first = true;
         while let Some(row) = rows.next().map_err(db_error)? {
-            let meta = if first { Some(meta_from_row(row).map_err(db_error)?) } else { None };
+            let meta = if first { Some(read_meta(row).map_err(db_error)?) } else { None };
             first = false;
-            let offset: Option<i64> = row.get(7).map_err(db_error)?;
-            let data = row.get_ref(8).map_err(db_error)?;
+            let offset: Option<i64> = row.get(at).map_err(db_error)?;
+            let data = row.get_ref(at + 1).map_err(db_error)?;
             let chunk = match (offset, data) {
                 (Some(o), rusqlite::types::ValueRef::Blob(b)) => Some((o as u64, b)),
                 _ => None,
@@ -192,7 +197,7 @@ impl SqlConnection for SqliteConnection {
     }
 
     fn select_joined(&mut self, hash: &str, on_row: &mut dyn FnMut(JoinedRow) -> Result<()>) -> Result<()> {
-        self.joined_rows(&joined_sql(""), params![hash], on_row)
+        self.joined_rows(&joined_sql(META_COLUMNS, ""), params![hash], meta_from_row, on_row)
     }
 
     fn select_joined_range(
@@ -202,8 +207,10 @@ impl SqlConnection for SqliteConnection {
         hi: u64,
         on_row: &mut dyn FnMut(JoinedRow) -> Result<()>,
     ) -> Result<()> {
-        let sql = joined_sql("AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN ?2 AND ?3)");
-        self.joined_rows(&sql, params![hash, clamp(lo), clamp(hi)], on_row)
+        // Only what serving reads (see `SqlConnection::select_joined_range`).
+        let sql = joined_sql("f.datatype, f.size, f.mtime", "AND (d.\"offset\" = 0 OR d.\"offset\" BETWEEN ?2 AND ?3)");
+        let served = |row: &rusqlite::Row| Ok(FileMeta::served(row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?));
+        self.joined_rows(&sql, params![hash, clamp(lo), clamp(hi)], served, on_row)
     }
 
     fn soft_delete(&mut self, hash: &str) -> Result<u64> {
