@@ -26,15 +26,9 @@ die() {
 	exit 1
 }
 
-show_log() {
-	echo "---- last lines of $1:" >&2
-	tail -n 40 "$1" >&2 2>/dev/null || echo "(no log)" >&2
-	echo "----" >&2
-}
-
-# port_in_use, free_port (shared with webservers.sh).
-# shellcheck source=tests/ports.sh
-source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# port_in_use, free_port, show_log, terminate (shared with webservers.sh).
+# shellcheck source=tests/server-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server-common.sh"
 
 random_password() {
 	od -An -N16 -tx1 /dev/urandom | tr -d ' \n'
@@ -124,16 +118,9 @@ mariadb_pid() {
 }
 
 stop_mariadb() {
-	local pid deadline=$((SECONDS + READY_TIMEOUT))
-	pid=$(mariadb_pid) && kill -TERM "$pid" 2>/dev/null || return 0
-	while mariadb_pid >/dev/null; do
-		if ((SECONDS >= deadline)); then
-			echo "servers.sh: mariadbd $pid ignored SIGTERM for ${READY_TIMEOUT}s; killing it" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.2
-	done
+	local pid
+	pid=$(mariadb_pid) || return 0
+	terminate "$pid" "servers.sh: mariadbd"
 }
 
 # ------------------------------------------------------------- PostgreSQL

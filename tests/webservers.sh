@@ -45,14 +45,8 @@ die() {
 	exit 1
 }
 
-# shellcheck source=tests/ports.sh
-source "$ROOT/tests/ports.sh"
-
-show_log() {
-	echo "---- last lines of $1:" >&2
-	tail -n 30 "$1" >&2 2>/dev/null || echo "(no log)" >&2
-	echo "----" >&2
-}
+# shellcheck source=tests/server-common.sh
+source "$ROOT/tests/server-common.sh"
 
 # The pid in pid file $1 if it is alive and its command line mentions $DIR
 # (guards against a recycled pid).
@@ -64,17 +58,9 @@ live_pid() {
 
 # Sends SIGTERM to the server of pid file $1 and waits until it is gone.
 stop_pid() {
-	local pid deadline=$((SECONDS + READY_TIMEOUT))
+	local pid
 	pid=$(live_pid "$1") || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null; do
-		if ((SECONDS >= deadline)); then
-			echo "webservers.sh: $pid ignored SIGTERM for ${READY_TIMEOUT}s; killing it" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
+	terminate "$pid" "webservers.sh: $1"
 }
 
 # Waits until $1 answers HTTP at all (any status); returns 1 when pid $2 dies
