@@ -412,7 +412,11 @@ impl<'c> Caches<'c> {
                 seen_mtime = meta.as_ref().map(|m| m.mtime);
                 if let Some(deadline) = other_generates.take() {
                     // Any live version will do while the new one is generated.
-                    if meta.is_some() && self.cluster().fetch_if_stale(name)?.is_some() {
+                    let local = match &meta {
+                        Some(m) => self.cluster().refresh_local_copy(m)?,
+                        None => None,
+                    };
+                    if local.is_some() {
                         if let Retrieved::Value(v) = retrieve(name, now())? {
                             return Ok(Processed::Value(v));
                         }
@@ -420,8 +424,8 @@ impl<'c> Caches<'c> {
                     self.wait_for_generator(name, deadline)?;
                     continue;
                 }
-                if meta.is_some_and(|m| validity.accepts(&m)) {
-                    if let Some(mtime) = self.cluster().fetch_if_stale(name)?.map(|m| m.mtime) {
+                if let Some(m) = meta.as_ref().filter(|m| validity.accepts(m)) {
+                    if let Some(mtime) = self.cluster().refresh_local_copy(m)?.map(|m| m.mtime) {
                         match retrieve(name, mtime)? {
                             Retrieved::Value(v) => return Ok(Processed::Value(v)),
                             Retrieved::Failure(1) => {}

@@ -165,12 +165,21 @@ impl<'c> Cluster<'c> {
     /// new as the stored file and has its size (eZ's `fetch()` without
     /// `$noLocalCache`).
     pub fn fetch_if_stale(&self, name: &str) -> Result<Option<FileMeta>> {
-        let name = &clean_path(name)?;
-        let Some(meta) = self.metadata(name)? else { return Ok(None) };
-        if self.is_local() || local_copy_is_current(name, &meta) {
-            return Ok(Some(meta));
+        match self.metadata(name)? {
+            Some(meta) => self.refresh_local_copy(&meta),
+            None => Ok(None),
         }
-        self.fetch_to_file(name, name)
+    }
+
+    /// Brings the local copy of the stored file `meta` describes up to date,
+    /// for callers that already hold its metadata (no second lookup). Returns
+    /// the metadata of the version now on disk; `None` if it was deleted
+    /// meanwhile.
+    pub fn refresh_local_copy(&self, meta: &FileMeta) -> Result<Option<FileMeta>> {
+        if self.is_local() || local_copy_is_current(&meta.name, meta) {
+            return Ok(Some(meta.clone()));
+        }
+        self.fetch_to_file(&meta.name, &meta.name)
     }
 
     /// Fetches `name` to a new local file next to where it would go, named
